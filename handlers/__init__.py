@@ -1,0 +1,1 @@
+"""filetrail's Lambda package: S3 notifications in, an immutable audit trail out."""

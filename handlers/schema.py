@@ -1,0 +1,130 @@
+"""The one definition of every name the handler, the Pulumi program, the metric
+filters and the CLI share: table keys, index names, event types, reason codes,
+statuses, log fields, tag names and environment variables.
+
+Pure constants only: this module is imported by infra code that never loads boto3.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from enum import StrEnum
+from typing import Final
+
+# DynamoDB table layout (single table).
+PARTITION_KEY: Final = "pk"
+SORT_KEY: Final = "sk"
+STATUS_SORT_KEY: Final = "STATUS"
+EVENT_SORT_PREFIX: Final = "EVENT#"
+MARKER_SORT_PREFIX: Final = "UPLOAD#"
+SEQ_DIGITS: Final = 10
+
+# Sparse global secondary index: only status items carry these attributes.
+STATUS_INDEX: Final = "byStatus"
+STATUS_INDEX_PARTITION_KEY: Final = "statusKey"
+STATUS_INDEX_SORT_KEY: Final = "statusSort"
+
+DOCUMENT_ID_PREFIX: Final = "doc-"
+
+
+class EventType(StrEnum):
+    RECEIVED = "RECEIVED"
+    VALIDATED = "VALIDATED"
+    STORED = "STORED"
+    REJECTED = "REJECTED"
+    DELETED = "DELETED"
+    IGNORED = "IGNORED"
+
+
+class Status(StrEnum):
+    PROCESSING = "PROCESSING"
+    SUCCESS = "SUCCESS"
+    FAILED = "FAILED"
+    DELETED = "DELETED"
+    IGNORED = "IGNORED"
+
+
+class Reason(StrEnum):
+    """Stable reason codes. Never rename one: alarms and users' scripts match them."""
+
+    EMPTY_FILE = "EMPTY_FILE"
+    TOO_LARGE = "TOO_LARGE"
+    TYPE_UNKNOWN = "TYPE_UNKNOWN"
+    TYPE_NOT_ALLOWED = "TYPE_NOT_ALLOWED"
+    TYPE_MISMATCH = "TYPE_MISMATCH"
+    UNSAFE_NAME = "UNSAFE_NAME"
+    NOT_FOUND = "NOT_FOUND"
+    FOLDER_MARKER = "FOLDER_MARKER"
+    SUPERSEDED = "SUPERSEDED"
+    INVALID_EVENT = "INVALID_EVENT"
+
+
+class Outcome(StrEnum):
+    """The value of the `outcome` log field: one log line per processed record."""
+
+    STORED = "STORED"
+    REJECTED = "REJECTED"
+    DELETED = "DELETED"
+    IGNORED = "IGNORED"
+    DUPLICATE = "DUPLICATE"
+    INVALID = "INVALID"
+    ERROR = "ERROR"
+    TEST_EVENT = "TEST_EVENT"
+
+
+# Structured log fields (one JSON object per line). Metric filters match these.
+LOG_MESSAGE: Final = "message"
+LOG_OUTCOME: Final = "outcome"
+LOG_REASON: Final = "reason"
+LOG_DOCUMENT_ID: Final = "documentId"
+LOG_BUCKET: Final = "bucket"
+LOG_KEY: Final = "key"
+LOG_SIZE: Final = "size"
+LOG_DURATION_MS: Final = "durationMs"
+LOG_FILE_TYPE: Final = "fileType"
+LOG_TRACE_ID: Final = "traceId"
+LOG_ERROR: Final = "error"
+LOG_STALE: Final = "stale"
+# The message every outcome line carries, so filters can be anchored to it.
+OUTCOME_MESSAGE: Final = "filetrail.outcome"
+
+# CloudWatch metric names and namespace, shared by the metric filters and dashboard.
+METRIC_NAMESPACE: Final = "Filetrail"
+METRIC_RECEIVED: Final = "FilesReceived"
+METRIC_STORED: Final = "FilesStored"
+METRIC_REJECTED: Final = "FilesRejected"
+METRIC_ERRORS: Final = "ProcessingErrors"
+METRIC_DURATION: Final = "ProcessingDuration"
+
+# Object tag written with the outcome (quarantine: unvalidated objects stay unreadable).
+TAG_KEY: Final = "filetrail-status"
+TAG_STORED: Final = "STORED"
+TAG_REJECTED: Final = "REJECTED"
+
+# Handler settings (environment variables).
+ENV_TABLE_NAME: Final = "TABLE_NAME"
+ENV_MAX_FILE_BYTES: Final = "MAX_FILE_BYTES"
+ENV_ALLOWED_TYPES: Final = "ALLOWED_TYPES"
+ENV_HEADER_BYTES: Final = "HEADER_BYTES"
+ENV_TAG_OBJECTS: Final = "TAG_OBJECTS"
+ENV_DLQ_URL: Final = "DLQ_URL"
+ENV_LOG_LEVEL: Final = "LOG_LEVEL"
+
+DEFAULT_MAX_FILE_BYTES: Final = 10 * 1024 * 1024
+DEFAULT_ALLOWED_TYPES: Final = "image/*,application/pdf,text/plain"
+DEFAULT_HEADER_BYTES: Final = 64 * 1024
+MAX_HEADER_BYTES: Final = 64 * 1024
+
+
+def document_id(bucket: str, key: str) -> str:
+    """Stable stream id of one object key: every upload of it shares the stream."""
+    digest = hashlib.sha256(f"{bucket}\x00{key}".encode()).hexdigest()
+    return f"{DOCUMENT_ID_PREFIX}{digest[:32]}"
+
+
+def event_sort_key(seq: int) -> str:
+    return f"{EVENT_SORT_PREFIX}{seq:0{SEQ_DIGITS}d}"
+
+
+def marker_sort_key(upload_key: str, phase: str) -> str:
+    return f"{MARKER_SORT_PREFIX}{upload_key}#{phase}"
