@@ -128,3 +128,29 @@ def event_sort_key(seq: int) -> str:
 
 def marker_sort_key(upload_key: str, phase: str) -> str:
     return f"{MARKER_SORT_PREFIX}{upload_key}#{phase}"
+
+
+def create_table_request(table_name: str) -> dict[str, object]:
+    """`CreateTable` arguments for the audit table (local mode and tests; infra mirrors it)."""
+    return {
+        "TableName": table_name,
+        "BillingMode": "PAY_PER_REQUEST",
+        "AttributeDefinitions": [
+            {"AttributeName": name, "AttributeType": "S"}
+            for name in (PARTITION_KEY, SORT_KEY, STATUS_INDEX_PARTITION_KEY, STATUS_INDEX_SORT_KEY)
+        ],
+        "KeySchema": [
+            {"AttributeName": PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": SORT_KEY, "KeyType": "RANGE"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": STATUS_INDEX,
+                "KeySchema": [
+                    {"AttributeName": STATUS_INDEX_PARTITION_KEY, "KeyType": "HASH"},
+                    {"AttributeName": STATUS_INDEX_SORT_KEY, "KeyType": "RANGE"},
+                ],
+                "Projection": {"ProjectionType": "ALL"},
+            }
+        ],
+    }

@@ -1,0 +1,245 @@
+"""Parse what Lambda receives into uploads: S3 notifications, the same wrapped in SQS
+messages, and S3 test events. Pure: no AWS calls.
+
+Every malformed input becomes an `InvalidRecord` carrying the raw input and a clear
+reason, so the caller can log it whole and dead-letter it instead of retrying.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import unquote_plus
+
+from handlers import schema
+from handlers.errors import InvalidEventError
+from handlers.ordering import is_hex, parse_event_time
+
+SUPPORTED_EVENT_MAJOR = "2"
+CREATED_PREFIX = "ObjectCreated:"
+REMOVED_PREFIX = "ObjectRemoved:"
+MAX_KEY_BYTES = 1024
+
+
+@dataclass(frozen=True)
+class Upload:
+    """The S3 identity of one notification: which object, which version, when."""
+
+    bucket: str
+    key: str
+    event_name: str
+    event_time: str
+    size: int | None = None
+    etag: str | None = None
+    version_id: str | None = None
+    sequencer: str | None = None
+    reprocess_id: str | None = None
+
+    @property
+    def document_id(self) -> str:
+        return schema.document_id(self.bucket, self.key)
+
+    @property
+    def is_removal(self) -> bool:
+        return self.event_name.startswith(REMOVED_PREFIX)
+
+    @property
+    def is_folder_marker(self) -> bool:
+        return self.key.endswith("/")
+
+    @property
+    def upload_key(self) -> str:
+        """Idempotency key: equal for every delivery of one notification, for ever."""
+        parts = [
+            self.event_name,
+            self.version_id or "",
+            self.sequencer or "",
+            self.etag or "",
+            # Without a sequencer, the event time is what tells two uploads apart.
+            "" if self.sequencer else self.event_time,
+            self.reprocess_id or "",
+        ]
+        return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+    def identity(self) -> dict[str, Any]:
+        """The upload identity stored on every event (no empty values)."""
+        fields: dict[str, Any] = {
+            "eventName": self.event_name,
+            "eventTime": self.event_time,
+            "size": self.size,
+            "eTag": self.etag,
+            "versionId": self.version_id,
+            "sequencer": self.sequencer,
+            "reprocessId": self.reprocess_id,
+        }
+        return {name: value for name, value in fields.items() if value is not None}
+
+
+@dataclass(frozen=True)
+class UploadRecord:
+    upload: Upload
+    message_id: str | None
+
+
+@dataclass(frozen=True)
+class TestEventRecord:
+    bucket: str | None
+    message_id: str | None
+
+
+@dataclass(frozen=True)
+class InvalidRecord:
+    error: str
+    raw: Any
+    message_id: str | None
+
+
+ParsedRecord = UploadRecord | TestEventRecord | InvalidRecord
+
+
+def parse_notification(event: Any) -> Iterator[ParsedRecord]:
+    """Yield one parsed record per S3 record (direct, or inside SQS messages)."""
+    if not isinstance(event, Mapping):
+        yield InvalidRecord(f"event is {type(event).__name__}, not an object", event, None)
+        return
+    if event.get("Event") == "s3:TestEvent":
+        yield TestEventRecord(_optional_str(event.get("Bucket")), None)
+        return
+    records = event.get("Records")
+    if not isinstance(records, list) or not records:
+        yield InvalidRecord("event has no Records list", event, None)
+        return
+    for record in records:
+        if isinstance(record, Mapping) and record.get("eventSource") == "aws:sqs":
+            yield from _parse_sqs_message(record)
+        else:
+            yield _parse_s3_record(record, None)
+
+
+def _parse_sqs_message(message: Mapping[str, Any]) -> Iterator[ParsedRecord]:
+    message_id = _optional_str(message.get("messageId"))
+    body = message.get("body")
+    if not isinstance(body, str):
+        yield InvalidRecord("SQS message has no string body", message, message_id)
+        return
+    try:
+        inner = json.loads(body)
+    except ValueError as error:
+        yield InvalidRecord(f"SQS body is not JSON: {error}", message, message_id)
+        return
+    if isinstance(inner, Mapping) and inner.get("Event") == "s3:TestEvent":
+        yield TestEventRecord(_optional_str(inner.get("Bucket")), message_id)
+        return
+    records = inner.get("Records") if isinstance(inner, Mapping) else None
+    if not isinstance(records, list) or not records:
+        yield InvalidRecord("SQS body has no S3 Records list", message, message_id)
+        return
+    for record in records:
+        yield _parse_s3_record(record, message_id)
+
+
+def _parse_s3_record(record: Any, message_id: str | None) -> ParsedRecord:
+    try:
+        return UploadRecord(parse_s3_record(record), message_id)
+    except InvalidEventError as error:
+        return InvalidRecord(str(error), record, message_id)
+
+
+def parse_s3_record(record: Any) -> Upload:
+    """One S3 notification record to an `Upload`, or `InvalidEventError`."""
+    if not isinstance(record, Mapping):
+        raise InvalidEventError("record is not an object")
+    if record.get("eventSource") != "aws:s3":
+        raise InvalidEventError(
+            f"unsupported eventSource {record.get('eventSource')!r}", field="eventSource"
+        )
+    version = record.get("eventVersion")
+    if not isinstance(version, str) or version.split(".")[0] != SUPPORTED_EVENT_MAJOR:
+        raise InvalidEventError(f"unsupported eventVersion {version!r}", field="eventVersion")
+    event_name = _require_str(record, "eventName")
+    if not event_name.startswith((CREATED_PREFIX, REMOVED_PREFIX)):
+        raise InvalidEventError(f"unsupported eventName {event_name!r}", field="eventName")
+    event_time = _require_str(record, "eventTime")
+    try:
+        parse_event_time(event_time)
+    except ValueError as error:
+        raise InvalidEventError(
+            f"eventTime {event_time!r} is not ISO 8601", field="eventTime"
+        ) from error
+    s3 = _require_mapping(record, "s3")
+    bucket = _require_mapping(s3, "bucket", "s3.bucket")
+    obj = _require_mapping(s3, "object", "s3.object")
+    bucket_name = _require_str(bucket, "name", "s3.bucket.name")
+    key = decode_key(_require_str(obj, "key", "s3.object.key"))
+    size = obj.get("size")
+    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+        raise InvalidEventError(
+            f"s3.object.size {size!r} is not a byte count", field="s3.object.size"
+        )
+    sequencer = _optional_field(obj, "sequencer", "s3.object.sequencer")
+    if sequencer is not None and not is_hex(sequencer):
+        raise InvalidEventError(
+            f"sequencer {sequencer!r} is not hexadecimal", field="s3.object.sequencer"
+        )
+    filetrail_extra = record.get("filetrail")
+    reprocess_id = None
+    if isinstance(filetrail_extra, Mapping):
+        reprocess_id = _optional_field(filetrail_extra, "reprocessId", "filetrail.reprocessId")
+    return Upload(
+        bucket=bucket_name,
+        key=key,
+        event_name=event_name,
+        event_time=event_time,
+        size=size,
+        etag=_optional_field(obj, "eTag", "s3.object.eTag"),
+        version_id=_optional_field(obj, "versionId", "s3.object.versionId"),
+        sequencer=sequencer,
+        reprocess_id=reprocess_id,
+    )
+
+
+def decode_key(raw: str) -> str:
+    """S3 form-URL-encodes keys in notifications: `+` is a space, `%2B` a plus, UTF-8."""
+    try:
+        key = unquote_plus(raw, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError as error:
+        raise InvalidEventError(
+            "s3.object.key is not valid UTF-8 once decoded", field="s3.object.key"
+        ) from error
+    if not key:
+        raise InvalidEventError("s3.object.key is empty", field="s3.object.key")
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise InvalidEventError("s3.object.key is longer than S3 allows", field="s3.object.key")
+    return key
+
+
+def _require_mapping(
+    parent: Mapping[str, Any], name: str, path: str | None = None
+) -> Mapping[str, Any]:
+    value = parent.get(name)
+    if not isinstance(value, Mapping):
+        raise InvalidEventError(f"{path or name} is missing or not an object", field=path or name)
+    return value
+
+
+def _require_str(parent: Mapping[str, Any], name: str, path: str | None = None) -> str:
+    value = parent.get(name)
+    if not isinstance(value, str) or not value:
+        raise InvalidEventError(f"{path or name} is missing or not a string", field=path or name)
+    return value
+
+
+def _optional_field(parent: Mapping[str, Any], name: str, path: str) -> str | None:
+    value = parent.get(name)
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise InvalidEventError(f"{path} is not a string", field=path)
+    return value
+
+
+def _optional_str(value: Any) -> str | None:
+    return value if isinstance(value, str) else None

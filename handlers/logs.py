@@ -1,0 +1,57 @@
+"""Structured logs: one JSON object per line with stable field names (schema.LOG_*).
+
+Metric filters match these fields, so values are never interpolated into the message
+and every user-controlled string is JSON-escaped (a key with a newline cannot forge a
+second line).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from datetime import UTC, datetime
+from typing import Any
+
+from handlers import schema
+
+LOGGER_NAME = "filetrail"
+_RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        document: dict[str, Any] = {
+            "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(
+                timespec="milliseconds"
+            ),
+            "level": record.levelname,
+            schema.LOG_MESSAGE: record.getMessage(),
+            "logger": record.name,
+        }
+        for name, value in vars(record).items():
+            if name not in _RESERVED and not name.startswith("_"):
+                document[name] = value
+        if record.exc_info:
+            document[schema.LOG_ERROR] = self.formatException(record.exc_info)
+        return json.dumps(document, default=str, ensure_ascii=True, separators=(",", ":"))
+
+
+def get_logger(level: str = "INFO") -> logging.Logger:
+    """The package logger, writing JSON lines to stdout (Lambda ships stdout to CloudWatch)."""
+    logger = logging.getLogger(LOGGER_NAME)
+    if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
+        handler = logging.StreamHandler(sys.stdout)
+        handler.setFormatter(JsonFormatter())
+        logger.addHandler(handler)
+    logger.setLevel(level)
+    logger.propagate = False
+    return logger
+
+
+def log_outcome(logger: logging.Logger, outcome: str, **fields: Any) -> None:
+    """The one line per processed record that the metric filters count."""
+    logger.info(schema.OUTCOME_MESSAGE, extra={schema.LOG_OUTCOME: outcome, **fields})

@@ -1,0 +1,323 @@
+"""DynamoDB adapter for the audit trail: append events exactly once, read streams back.
+
+Idempotency comes from conditional writes keyed on the S3 identity of an upload: each
+phase of an upload (RECEIVED, OUTCOME) writes a marker item in the same transaction as
+its events, so a redelivery, however late, finds the marker and appends nothing.
+Concurrency is optimistic on the status item's `version`: a transaction that loses the
+race is cancelled whole, and the append is recomputed on the fresh stream.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, cast
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import BotoCoreError, ClientError
+
+from handlers import schema
+from handlers.aws_errors import error_code, translate
+from handlers.errors import ContentionError
+from handlers.model import AuditEvent, StatusItem, fold, replay
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+PHASE_RECEIVED = "RECEIVED"
+PHASE_OUTCOME = "OUTCOME"
+PHASES = (PHASE_RECEIVED, PHASE_OUTCOME)
+
+_RETRYABLE_REASONS = frozenset(
+    {
+        "None",
+        "ConditionalCheckFailed",
+        "TransactionConflict",
+        "ThrottlingError",
+        "ProvisionedThroughputExceeded",
+    }
+)
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def to_attributes(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _serializer.serialize(value) for name, value in item.items()}
+
+
+def from_attributes(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+@dataclass(frozen=True)
+class StreamState:
+    """What a writer needs before appending: the status item and which phases are done."""
+
+    status: StatusItem | None
+    phases_done: frozenset[str]
+
+    @property
+    def version(self) -> int:
+        return self.status.version if self.status else 0
+
+
+@dataclass(frozen=True)
+class AppendResult:
+    appended: bool
+    events: tuple[AuditEvent, ...]
+    status: StatusItem | None
+
+
+@dataclass(frozen=True)
+class StatusPage:
+    items: tuple[StatusItem, ...]
+    cursor: dict[str, Any] | None
+
+
+EventBuilder = Callable[[int], Sequence[AuditEvent]]
+"""Given the stream's current version, the events to append (seq version+1, ...)."""
+
+
+class AuditStore:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        *,
+        max_attempts: int = 10,
+        sleep: Callable[[float], None] = time.sleep,
+        jitter: Callable[[], float] = random.random,
+    ) -> None:
+        self._client = client
+        self._table = table_name
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+        self._jitter = jitter
+
+    @property
+    def table_name(self) -> str:
+        return self._table
+
+    def load(self, document_id: str, upload_key: str) -> StreamState:
+        """One consistent BatchGetItem: the status item and this upload's markers."""
+        keys = [_key(document_id, schema.STATUS_SORT_KEY)] + [
+            _key(document_id, schema.marker_sort_key(upload_key, phase)) for phase in PHASES
+        ]
+        request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
+        found: list[dict[str, Any]] = []
+        attempt = 0
+        while request:
+            try:
+                response = self._client.batch_get_item(RequestItems=request)
+            except (ClientError, BotoCoreError) as error:
+                raise translate(error, f"read stream {document_id} from {self._table}") from error
+            found.extend(response.get("Responses", {}).get(self._table, []))
+            request = dict(response.get("UnprocessedKeys") or {})
+            if request:
+                attempt += 1
+                self._backoff(attempt)
+        status = None
+        phases: set[str] = set()
+        for raw in found:
+            item = from_attributes(raw)
+            if item[schema.SORT_KEY] == schema.STATUS_SORT_KEY:
+                status = StatusItem.from_item(item)
+            else:
+                phases.add(str(item["phase"]))
+        return StreamState(status, frozenset(phases))
+
+    def append(
+        self,
+        document_id: str,
+        upload_key: str,
+        phase: str,
+        build: EventBuilder,
+        state: StreamState | None = None,
+        *,
+        at: str,
+    ) -> AppendResult:
+        """Append this phase's events once; a no-op if the phase is already recorded."""
+        for attempt in range(self._max_attempts):
+            if state is None:
+                state = self.load(document_id, upload_key)
+            if phase in state.phases_done:
+                return AppendResult(False, (), state.status)
+            events = tuple(build(state.version))
+            status = fold(state.status, events)
+            items = self._transaction(
+                document_id=document_id,
+                upload_key=upload_key,
+                phase=phase,
+                events=events,
+                status=status,
+                state=state,
+                at=at,
+            )
+            try:
+                self._client.transact_write_items(TransactItems=items)
+            except ClientError as error:
+                if error_code(error) != "TransactionCanceledException":
+                    raise translate(error, f"append to {document_id} in {self._table}") from error
+                reasons = [
+                    str(r.get("Code", "None"))
+                    for r in error.response.get("CancellationReasons", [])
+                ]
+                if len(reasons) == len(items) and reasons[len(events)] == "ConditionalCheckFailed":
+                    # Another delivery recorded this phase in the meantime.
+                    return AppendResult(False, (), None)
+                if reasons and not set(reasons) <= _RETRYABLE_REASONS:
+                    raise translate(error, f"append to {document_id} in {self._table}") from error
+                state = None
+                self._backoff(attempt + 1)
+                continue
+            except BotoCoreError as error:
+                raise translate(error, f"append to {document_id} in {self._table}") from error
+            return AppendResult(True, events, status)
+        raise ContentionError(
+            f"stream {document_id} kept changing; gave up after {self._max_attempts} attempts"
+        )
+
+    def _transaction(
+        self,
+        *,
+        document_id: str,
+        upload_key: str,
+        phase: str,
+        events: Sequence[AuditEvent],
+        status: StatusItem | None,
+        state: StreamState,
+        at: str,
+    ) -> list[TransactWriteItemTypeDef]:
+        """Events, then the phase marker, then the status item: one all-or-nothing write."""
+        absent = ("attribute_not_exists(#pk)", {"#pk": schema.PARTITION_KEY}, None)
+        items = [self._put(event.to_item(), *absent) for event in events]
+        marker = {
+            schema.PARTITION_KEY: document_id,
+            schema.SORT_KEY: schema.marker_sort_key(upload_key, phase),
+            "documentId": document_id,
+            "uploadKey": upload_key,
+            "phase": phase,
+            "seqs": [event.seq for event in events],
+            "at": at,
+        }
+        items.append(self._put(marker, *absent))
+        if status is not None:
+            if state.status is None:
+                items.append(self._put(status.to_item(), *absent))
+            else:
+                items.append(
+                    self._put(
+                        status.to_item(),
+                        "#version = :version",
+                        {"#version": "version"},
+                        {":version": {"N": str(state.version)}},
+                    )
+                )
+        return items
+
+    def _put(
+        self,
+        item: dict[str, Any],
+        condition: str,
+        names: dict[str, str],
+        values: dict[str, Any] | None,
+    ) -> TransactWriteItemTypeDef:
+        put: dict[str, Any] = {
+            "TableName": self._table,
+            "Item": to_attributes(item),
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": names,
+        }
+        if values:
+            put["ExpressionAttributeValues"] = values
+        return cast("TransactWriteItemTypeDef", {"Put": put})
+
+    def _backoff(self, attempt: int) -> None:
+        """Full jitter, capped: contention clears fastest when writers spread out."""
+        self._sleep(self._jitter() * min(1.0, 0.02 * 2**attempt))
+
+    def get_status(self, document_id: str) -> StatusItem | None:
+        try:
+            response = self._client.get_item(
+                TableName=self._table,
+                Key=_key(document_id, schema.STATUS_SORT_KEY),
+                ConsistentRead=True,
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise translate(error, f"read status of {document_id} from {self._table}") from error
+        item = response.get("Item")
+        return StatusItem.from_item(from_attributes(item)) if item else None
+
+    def iter_events(self, document_id: str) -> Iterator[AuditEvent]:
+        """The stream in seq order, every page, strongly consistent."""
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "#pk = :pk AND begins_with(#sk, :prefix)",
+            "ExpressionAttributeNames": {"#pk": schema.PARTITION_KEY, "#sk": schema.SORT_KEY},
+            "ExpressionAttributeValues": {
+                ":pk": {"S": document_id},
+                ":prefix": {"S": schema.EVENT_SORT_PREFIX},
+            },
+            "ConsistentRead": True,
+        }
+        while True:
+            try:
+                response = self._client.query(**kwargs)
+            except (ClientError, BotoCoreError) as error:
+                raise translate(
+                    error, f"read events of {document_id} from {self._table}"
+                ) from error
+            for raw in response.get("Items", []):
+                yield AuditEvent.from_item(from_attributes(raw))
+            last = response.get("LastEvaluatedKey")
+            if not last:
+                return
+            kwargs["ExclusiveStartKey"] = last
+
+    def replay(self, document_id: str) -> StatusItem | None:
+        return replay(self.iter_events(document_id))
+
+    def list_by_status(
+        self,
+        status: str,
+        *,
+        since: str | None = None,
+        limit: int = 50,
+        cursor: dict[str, Any] | None = None,
+    ) -> StatusPage:
+        """Status items with one status, newest upload first, through the sparse index."""
+        condition = "#s = :s"
+        values: dict[str, Any] = {":s": {"S": status}}
+        if since:
+            condition += " AND #o >= :since"
+            values[":since"] = {"S": since}
+        kwargs: dict[str, Any] = {
+            "TableName": self._table,
+            "IndexName": schema.STATUS_INDEX,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeNames": {
+                "#s": schema.STATUS_INDEX_PARTITION_KEY,
+                **({"#o": schema.STATUS_INDEX_SORT_KEY} if since else {}),
+            },
+            "ExpressionAttributeValues": values,
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        if cursor:
+            kwargs["ExclusiveStartKey"] = cursor
+        try:
+            response = self._client.query(**kwargs)
+        except (ClientError, BotoCoreError) as error:
+            raise translate(error, f"list {status} files in {self._table}") from error
+        items = tuple(
+            StatusItem.from_item(from_attributes(raw)) for raw in response.get("Items", [])
+        )
+        return StatusPage(items, response.get("LastEvaluatedKey"))
+
+
+def _key(document_id: str, sort_key: str) -> dict[str, Any]:
+    return {schema.PARTITION_KEY: {"S": document_id}, schema.SORT_KEY: {"S": sort_key}}

@@ -1,0 +1,67 @@
+"""X-Ray: subsegments around each stage, annotations for search, and the trace id.
+
+In Lambda (active tracing) the SDK hangs subsegments off the function's facade segment
+and streams each one to the daemon as it closes. Anywhere without a segment (unit
+tests, scripts) tracing quietly does nothing instead of failing the handler.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from aws_xray_sdk import global_sdk_config
+from aws_xray_sdk.core import patch, xray_recorder
+
+TRACE_ENV = "_X_AMZN_TRACE_ID"
+_configured = False
+
+
+def configure() -> None:
+    """Once per container: never fail a request for a missing segment; trace AWS calls."""
+    global _configured  # noqa: PLW0603 - the SDK's recorder is itself process-global
+    if _configured:
+        return
+    xray_recorder.configure(context_missing="IGNORE_ERROR", service="filetrail")
+    if global_sdk_config.sdk_enabled():
+        patch(("botocore",))
+    _configured = True
+
+
+def current_trace_id() -> str | None:
+    """The Root of Lambda's trace header for this invocation, e.g. 1-5759e988-bd862e3f..."""
+    header = os.environ.get(TRACE_ENV, "")
+    for part in header.split(";"):
+        name, _, value = part.partition("=")
+        if name.strip() == "Root" and value:
+            return value.strip()
+    return None
+
+
+class Span:
+    """A subsegment, or nothing when there is no active segment."""
+
+    def __init__(self, subsegment: Any) -> None:
+        self._subsegment = subsegment
+
+    def annotate(self, **annotations: str | int | bool | None) -> None:
+        if self._subsegment is None:
+            return
+        for name, value in annotations.items():
+            if value is not None:
+                self._subsegment.put_annotation(name, value)
+
+    def metadata(self, name: str, value: Any) -> None:
+        if self._subsegment is not None:
+            self._subsegment.put_metadata(name, value, "filetrail")
+
+
+@contextmanager
+def subsegment(name: str) -> Iterator[Span]:
+    if not global_sdk_config.sdk_enabled():
+        yield Span(None)
+        return
+    with xray_recorder.in_subsegment(name) as sub:
+        yield Span(sub)
