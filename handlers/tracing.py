@@ -31,8 +31,20 @@ def configure() -> None:
 
 
 def current_trace_id() -> str | None:
-    """The Root of Lambda's trace header for this invocation, e.g. 1-5759e988-bd862e3f..."""
-    header = os.environ.get(TRACE_ENV, "")
+    """Trace id of the segment this invocation belongs to.
+
+    In Lambda that is the facade segment built from `_X_AMZN_TRACE_ID`; elsewhere (the
+    local dispatcher) a segment the caller opened in this thread.
+    """
+    if global_sdk_config.sdk_enabled():
+        segment = xray_recorder.current_segment()
+        if segment is not None:
+            return str(segment.trace_id)
+    return trace_root(os.environ.get(TRACE_ENV, ""))
+
+
+def trace_root(header: str) -> str | None:
+    """The Root of a trace header, e.g. `Root=1-5759e988-bd862e3fe1be46a994272793;...`."""
     for part in header.split(";"):
         name, _, value = part.partition("=")
         if name.strip() == "Root" and value:
