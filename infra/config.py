@@ -1,0 +1,152 @@
+"""Stack settings, read once from Pulumi config into one typed, validated object.
+
+Every key here is declared (type, default, description) in Pulumi.yaml; the defaults below
+repeat those declarations so the program also runs where the project file is not consulted
+(unit tests). `tests/infra/test_config.py` pins the two lists together.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, cast
+
+import pulumi
+
+from handlers import schema
+
+Architecture = Literal["arm64", "x86_64"]
+ARCHITECTURES: tuple[Architecture, ...] = ("arm64", "x86_64")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+# Lambda's asynchronous invocation limits (EventInvokeConfig API).
+MAX_RETRY_ATTEMPTS = 2
+MIN_EVENT_AGE_SECONDS = 60
+MAX_EVENT_AGE_SECONDS = 21_600
+# Values CloudWatch Logs accepts for retentionInDays (0 = never expire is deliberately absent).
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+)  # fmt: skip
+MAX_LAMBDA_MEMORY_MB = 10_240
+MAX_LAMBDA_TIMEOUT_SECONDS = 900
+
+
+class ConfigError(ValueError):
+    """A stack setting is out of range; raised before any resource is declared."""
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    architecture: Architecture = "arm64"
+    memory_size_mb: int = 512
+    timeout_seconds: int = 60
+    log_retention_days: int = 30
+    log_level: str = "INFO"
+    reserved_concurrency: int | None = None
+    max_file_bytes: int = schema.DEFAULT_MAX_FILE_BYTES
+    allowed_types: str = schema.DEFAULT_ALLOWED_TYPES
+    header_bytes: int = schema.DEFAULT_HEADER_BYTES
+    tag_objects: bool = True
+    quarantine: bool = True
+    max_retry_attempts: int = MAX_RETRY_ATTEMPTS
+    max_event_age_seconds: int = 3_600
+    notification_prefix: str = ""
+    notification_suffix: str = ""
+    noncurrent_version_days: int = 30
+    rejected_retention_days: int = 30
+    abort_multipart_days: int = 7
+    deletion_protection: bool = False
+    force_destroy: bool = False
+    alarm_email: str = ""
+    rejection_rate_threshold_percent: int = 25
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+
+def _validate(cfg: PipelineConfig) -> None:
+    problems: list[str] = []
+    if cfg.architecture not in ARCHITECTURES:
+        problems.append(f"architecture must be one of {ARCHITECTURES}, got {cfg.architecture!r}")
+    if not 128 <= cfg.memory_size_mb <= MAX_LAMBDA_MEMORY_MB:
+        problems.append("memorySize must be between 128 and 10240 MB")
+    if not 1 <= cfg.timeout_seconds <= MAX_LAMBDA_TIMEOUT_SECONDS:
+        problems.append("timeoutSeconds must be between 1 and 900")
+    if cfg.log_retention_days not in LOG_RETENTION_DAYS:
+        problems.append(f"logRetentionDays must be one of {LOG_RETENTION_DAYS}")
+    if cfg.log_level not in LOG_LEVELS:
+        problems.append(f"logLevel must be one of {LOG_LEVELS}")
+    if cfg.reserved_concurrency is not None and cfg.reserved_concurrency < 1:
+        problems.append("reservedConcurrency must be >= 1, or -1 for unreserved")
+    if cfg.max_file_bytes < 1:
+        problems.append("maxFileBytes must be positive")
+    if not 1 <= cfg.header_bytes <= schema.MAX_HEADER_BYTES:
+        problems.append(f"headerBytes must be between 1 and {schema.MAX_HEADER_BYTES}")
+    if not cfg.allowed_types.strip():
+        problems.append("allowedTypes must name at least one type")
+    if cfg.quarantine and not cfg.tag_objects:
+        problems.append("quarantine needs tagObjects: untagged objects would never be readable")
+    if not 0 <= cfg.max_retry_attempts <= MAX_RETRY_ATTEMPTS:
+        problems.append(f"maxRetryAttempts must be between 0 and {MAX_RETRY_ATTEMPTS}")
+    if not MIN_EVENT_AGE_SECONDS <= cfg.max_event_age_seconds <= MAX_EVENT_AGE_SECONDS:
+        problems.append("maxEventAgeSeconds must be between 60 and 21600")
+    for name, days in (
+        ("noncurrentVersionDays", cfg.noncurrent_version_days),
+        ("rejectedRetentionDays", cfg.rejected_retention_days),
+        ("abortMultipartDays", cfg.abort_multipart_days),
+    ):
+        if days < 1:
+            problems.append(f"{name} must be at least 1 day")
+    if cfg.alarm_email and "@" not in cfg.alarm_email:
+        problems.append("alarmEmail must be an email address")
+    if not 1 <= cfg.rejection_rate_threshold_percent <= 100:
+        problems.append("rejectionRateThresholdPercent must be between 1 and 100")
+    if problems:
+        raise ConfigError("; ".join(problems))
+
+
+def _str(c: pulumi.Config, key: str, default: str) -> str:
+    value = c.get(key)
+    return default if value is None else value
+
+
+def _int(c: pulumi.Config, key: str, default: int) -> int:
+    value = c.get_int(key)
+    return default if value is None else value
+
+
+def _bool(c: pulumi.Config, key: str, default: bool) -> bool:
+    value = c.get_bool(key)
+    return default if value is None else value
+
+
+def load_config(config: pulumi.Config | None = None) -> PipelineConfig:
+    """Read the stack's settings (project namespace) once."""
+    c = config if config is not None else pulumi.Config()
+    d = PipelineConfig()
+    reserved = _int(c, "reservedConcurrency", -1)
+    return PipelineConfig(
+        architecture=cast(Architecture, _str(c, "architecture", d.architecture)),
+        memory_size_mb=_int(c, "memorySize", d.memory_size_mb),
+        timeout_seconds=_int(c, "timeoutSeconds", d.timeout_seconds),
+        log_retention_days=_int(c, "logRetentionDays", d.log_retention_days),
+        log_level=_str(c, "logLevel", d.log_level),
+        reserved_concurrency=None if reserved == -1 else reserved,
+        max_file_bytes=_int(c, "maxFileBytes", d.max_file_bytes),
+        allowed_types=_str(c, "allowedTypes", d.allowed_types),
+        header_bytes=_int(c, "headerBytes", d.header_bytes),
+        tag_objects=_bool(c, "tagObjects", d.tag_objects),
+        quarantine=_bool(c, "quarantine", d.quarantine),
+        max_retry_attempts=_int(c, "maxRetryAttempts", d.max_retry_attempts),
+        max_event_age_seconds=_int(c, "maxEventAgeSeconds", d.max_event_age_seconds),
+        notification_prefix=_str(c, "notificationPrefix", d.notification_prefix),
+        notification_suffix=_str(c, "notificationSuffix", d.notification_suffix),
+        noncurrent_version_days=_int(c, "noncurrentVersionDays", d.noncurrent_version_days),
+        rejected_retention_days=_int(c, "rejectedRetentionDays", d.rejected_retention_days),
+        abort_multipart_days=_int(c, "abortMultipartDays", d.abort_multipart_days),
+        deletion_protection=_bool(c, "deletionProtection", d.deletion_protection),
+        force_destroy=_bool(c, "forceDestroy", d.force_destroy),
+        alarm_email=_str(c, "alarmEmail", d.alarm_email),
+        rejection_rate_threshold_percent=_int(
+            c, "rejectionRateThresholdPercent", d.rejection_rate_threshold_percent
+        ),
+    )

@@ -1,0 +1,151 @@
+"""The processing function: its log group, role, dead-letter queue and invoke settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from handlers import schema
+from infra import iam
+from infra.config import PipelineConfig
+from infra.packaging import BuiltArchive
+
+RUNTIME = "python3.13"
+HANDLER = "handlers.app.handler"
+DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+# Lambda's application log levels are named differently from Python's.
+_LAMBDA_LOG_LEVELS = {"DEBUG": "DEBUG", "INFO": "INFO", "WARNING": "WARN", "ERROR": "ERROR"}
+
+
+@dataclass(frozen=True)
+class ProcessingFunction:
+    function: aws.lambda_.Function
+    role: aws.iam.Role
+    log_group: aws.cloudwatch.LogGroup
+    dlq: aws.sqs.Queue
+    invoke_config: aws.lambda_.FunctionEventInvokeConfig
+
+
+def dead_letter_queue(name: str, parent: pulumi.Resource) -> aws.sqs.Queue:
+    queue = aws.sqs.Queue(
+        f"{name}-dlq",
+        sqs_managed_sse_enabled=True,
+        message_retention_seconds=DLQ_RETENTION_SECONDS,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    aws.sqs.QueuePolicy(
+        f"{name}-dlq-policy",
+        queue_url=queue.url,
+        policy=pulumi.Output.json_dumps(
+            queue.arn.apply(lambda arn: iam.queue_policy(queue_arn=arn))
+        ),
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    return queue
+
+
+def environment(
+    cfg: PipelineConfig, table_name: pulumi.Input[str], dlq_url: pulumi.Input[str]
+) -> dict[str, pulumi.Input[str]]:
+    return {
+        schema.ENV_TABLE_NAME: table_name,
+        schema.ENV_MAX_FILE_BYTES: str(cfg.max_file_bytes),
+        schema.ENV_ALLOWED_TYPES: cfg.allowed_types,
+        schema.ENV_HEADER_BYTES: str(cfg.header_bytes),
+        schema.ENV_TAG_OBJECTS: "true" if cfg.tag_objects else "false",
+        schema.ENV_DLQ_URL: dlq_url,
+        schema.ENV_LOG_LEVEL: cfg.log_level,
+    }
+
+
+def processing_function(
+    name: str,
+    *,
+    cfg: PipelineConfig,
+    archive: BuiltArchive,
+    bucket: aws.s3.Bucket,
+    table: aws.dynamodb.Table,
+    parent: pulumi.Resource,
+) -> ProcessingFunction:
+    opts = pulumi.ResourceOptions(parent=parent)
+    dlq = dead_letter_queue(name, parent)
+    # Created before the function so Lambda never creates it (unbounded retention) and the
+    # role needs no logs:CreateLogGroup.
+    log_group = aws.cloudwatch.LogGroup(
+        f"{name}-function-logs",
+        retention_in_days=cfg.log_retention_days,
+        opts=opts,
+    )
+    role = aws.iam.Role(
+        f"{name}-function-role",
+        assume_role_policy=pulumi.Output.json_dumps(iam.lambda_assume_role_policy()),
+        opts=opts,
+    )
+    document = pulumi.Output.all(bucket.arn, table.arn, dlq.arn, log_group.arn).apply(
+        lambda arns: iam.function_policy(
+            bucket_arn=arns[0], table_arn=arns[1], dlq_arn=arns[2], log_group_arn=arns[3]
+        )
+    )
+    role_policy = aws.iam.RolePolicy(
+        f"{name}-function-policy",
+        role=role.id,
+        policy=pulumi.Output.json_dumps(document),
+        opts=opts,
+    )
+    function = aws.lambda_.Function(
+        f"{name}-function",
+        runtime=RUNTIME,
+        handler=HANDLER,
+        architectures=[cfg.architecture],
+        code=pulumi.FileArchive(str(archive.path)),
+        source_code_hash=archive.sha256_base64,
+        role=role.arn,
+        memory_size=cfg.memory_size_mb,
+        timeout=cfg.timeout_seconds,
+        reserved_concurrent_executions=cfg.reserved_concurrency,
+        tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
+        logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+            log_format="JSON",
+            log_group=log_group.name,
+            application_log_level=_LAMBDA_LOG_LEVELS[cfg.log_level],
+        ),
+        environment=aws.lambda_.FunctionEnvironmentArgs(
+            variables=environment(cfg, table.name, dlq.url)
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[log_group, role_policy]),
+    )
+    invoke_config = aws.lambda_.FunctionEventInvokeConfig(
+        f"{name}-function-invoke",
+        function_name=function.name,
+        maximum_retry_attempts=cfg.max_retry_attempts,
+        maximum_event_age_in_seconds=cfg.max_event_age_seconds,
+        destination_config=aws.lambda_.FunctionEventInvokeConfigDestinationConfigArgs(
+            on_failure=aws.lambda_.FunctionEventInvokeConfigDestinationConfigOnFailureArgs(
+                destination=dlq.arn
+            )
+        ),
+        opts=opts,
+    )
+    return ProcessingFunction(
+        function=function, role=role, log_group=log_group, dlq=dlq, invoke_config=invoke_config
+    )
+
+
+def s3_invoke_permission(
+    name: str,
+    function: aws.lambda_.Function,
+    bucket: aws.s3.Bucket,
+    account_id: pulumi.Input[str],
+    parent: pulumi.Resource,
+) -> aws.lambda_.Permission:
+    return aws.lambda_.Permission(
+        f"{name}-s3-invoke",
+        action="lambda:InvokeFunction",
+        function=function.name,
+        principal="s3.amazonaws.com",
+        source_arn=bucket.arn,
+        source_account=account_id,
+        opts=pulumi.ResourceOptions(parent=parent),
+    )

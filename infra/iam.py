@@ -1,0 +1,163 @@
+"""IAM and resource policy documents, as pure functions of real ARNs.
+
+Kept free of Pulumi types so the same documents can be checked by parliament and by the
+test suite's evaluator; the pipeline feeds them resolved ARNs through `Output.all`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from handlers import schema
+
+PolicyDocument = dict[str, Any]
+VERSION = "2012-10-17"
+
+# Exactly the calls the handler makes (see handlers/ AWS adapters); nothing broader.
+OBJECT_ACTIONS = (
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "s3:GetObjectTagging",
+    "s3:GetObjectVersionTagging",
+    "s3:PutObjectTagging",
+    "s3:PutObjectVersionTagging",
+)
+# TransactWriteItems is authorised per contained operation (Put, ConditionCheck).
+TABLE_ACTIONS = ("dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:PutItem")
+DLQ_ACTIONS = ("sqs:SendMessage",)
+LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
+# X-Ray has no resource-level permissions; "*" is the only resource it accepts.
+XRAY_ACTIONS = ("xray:PutTelemetryRecords", "xray:PutTraceSegments")
+
+
+def lambda_assume_role_policy() -> PolicyDocument:
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "lambda.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+
+
+def function_policy(
+    *, bucket_arn: str, table_arn: str, dlq_arn: str, log_group_arn: str
+) -> PolicyDocument:
+    """The function role's inline policy: each action scoped to the one resource it touches."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "ReadAndTagUploads",
+                "Effect": "Allow",
+                "Action": list(OBJECT_ACTIONS),
+                "Resource": f"{bucket_arn}/*",
+            },
+            {
+                "Sid": "AppendAuditTrail",
+                "Effect": "Allow",
+                "Action": list(TABLE_ACTIONS),
+                "Resource": table_arn,
+            },
+            {
+                "Sid": "SendToDeadLetterQueue",
+                "Effect": "Allow",
+                "Action": list(DLQ_ACTIONS),
+                "Resource": dlq_arn,
+            },
+            {
+                "Sid": "WriteOwnLogGroup",
+                "Effect": "Allow",
+                "Action": list(LOG_ACTIONS),
+                "Resource": f"{log_group_arn}:*",
+            },
+            {
+                "Sid": "WriteTraces",
+                "Effect": "Allow",
+                "Action": list(XRAY_ACTIONS),
+                "Resource": "*",
+            },
+        ],
+    }
+
+
+def _deny_insecure_transport(actions: str, resources: list[str]) -> dict[str, Any]:
+    return {
+        "Sid": "DenyInsecureTransport",
+        "Effect": "Deny",
+        "Principal": "*",
+        "Action": actions,
+        "Resource": resources,
+        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+    }
+
+
+def bucket_policy(*, bucket_arn: str, function_role_arn: str, quarantine: bool) -> PolicyDocument:
+    statements = [_deny_insecure_transport("s3:*", [bucket_arn, f"{bucket_arn}/*"])]
+    if quarantine:
+        # Both keys must differ for the deny to apply (keys in one operator are ANDed):
+        # only the function may read an object until it is tagged as stored.
+        statements.append(
+            {
+                "Sid": "QuarantineUnvalidatedObjects",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": ["s3:GetObject", "s3:GetObjectVersion"],
+                "Resource": f"{bucket_arn}/*",
+                "Condition": {
+                    "StringNotEquals": {
+                        f"s3:ExistingObjectTag/{schema.TAG_KEY}": schema.TAG_STORED,
+                        "aws:PrincipalArn": function_role_arn,
+                    }
+                },
+            }
+        )
+    return {"Version": VERSION, "Statement": statements}
+
+
+def queue_policy(*, queue_arn: str) -> PolicyDocument:
+    return {"Version": VERSION, "Statement": [_deny_insecure_transport("sqs:*", [queue_arn])]}
+
+
+def topic_policy(*, topic_arn: str, account_id: str) -> PolicyDocument:
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "AllowAlarmsToPublish",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
+            _deny_insecure_transport("sns:Publish", [topic_arn]),
+        ],
+    }
+
+
+def alarm_key_policy(*, account_id: str, partition: str) -> PolicyDocument:
+    """Key policy for the alarm topic's CMK: the AWS-managed SNS key cannot admit CloudWatch."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "AccountAdministersKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "AllowAlarmsToEncrypt",
+                "Effect": "Allow",
+                "Principal": {"Service": "cloudwatch.amazonaws.com"},
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey*"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            },
+        ],
+    }

@@ -1,0 +1,167 @@
+"""The Lambda deployment archive: `handlers/` plus its runtime dependencies, built for the
+Lambda platform and zipped deterministically so unchanged inputs never trigger an update.
+
+Dependencies are installed once per (requirements, architecture, Python version) into a
+cache directory; the zip itself is cheap to rebuild and byte-identical for the same inputs.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from infra.config import Architecture
+
+LAMBDA_PYTHON_VERSION = "3.13"
+PACKAGE_DIR = "handlers"
+REQUIREMENTS_FILE = "requirements.txt"
+# Zip epoch: the earliest timestamp the format can hold, so mtimes never leak in.
+FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
+FILE_MODE = 0o644
+EXCLUDED_DIRS = frozenset({"__pycache__", "tests", "test", ".pytest_cache", ".mypy_cache"})
+EXCLUDED_SUFFIXES = (".pyc", ".pyo")
+_PLATFORMS: dict[Architecture, str] = {
+    "arm64": "manylinux2014_aarch64",
+    "x86_64": "manylinux2014_x86_64",
+}
+_COMPLETE_MARKER = ".complete"
+
+
+class PackagingError(RuntimeError):
+    """The dependencies could not be installed for the Lambda platform."""
+
+
+@dataclass(frozen=True)
+class BuiltArchive:
+    path: Path
+    # Base64 SHA-256 of the zip, the form Lambda reports as CodeSha256.
+    sha256_base64: str
+
+
+# (requirements file, architecture, target dir) -> installs the dependencies there.
+Installer = Callable[[Path, Architecture, Path], None]
+
+
+def pip_install(requirements: Path, architecture: Architecture, target: Path) -> None:
+    """Install wheels for the Lambda runtime, never source builds for the host."""
+    command = [
+        sys.executable,
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+        "--no-compile",
+        "--platform",
+        _PLATFORMS[architecture],
+        "--implementation",
+        "cp",
+        "--python-version",
+        LAMBDA_PYTHON_VERSION,
+        "--only-binary=:all:",
+        "--target",
+        str(target),
+        "--requirement",
+        str(requirements),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        raise PackagingError(
+            f"pip could not install {requirements} for {architecture}: {result.stderr.strip()}"
+        )
+
+
+def dependencies_key(requirements: Path, architecture: Architecture) -> str:
+    digest = hashlib.sha256()
+    digest.update(requirements.read_bytes())
+    digest.update(f"\0{architecture}\0{LAMBDA_PYTHON_VERSION}".encode())
+    return digest.hexdigest()[:24]
+
+
+def cached_dependencies(
+    requirements: Path,
+    architecture: Architecture,
+    cache_dir: Path,
+    installer: Installer = pip_install,
+) -> Path:
+    """The directory holding the installed dependencies, installing them on a cache miss."""
+    target = cache_dir / "deps" / f"{architecture}-{dependencies_key(requirements, architecture)}"
+    if (target / _COMPLETE_MARKER).exists():
+        return target
+    staging = target.with_name(target.name + ".partial")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir(parents=True)
+    installer(requirements, architecture, staging)
+    (staging / _COMPLETE_MARKER).touch()
+    shutil.rmtree(target, ignore_errors=True)
+    staging.rename(target)
+    return target
+
+
+def _included(relative: Path) -> bool:
+    if any(part in EXCLUDED_DIRS for part in relative.parts[:-1]):
+        return False
+    name = relative.name
+    if name == _COMPLETE_MARKER or name.endswith(EXCLUDED_SUFFIXES):
+        return False
+    # Test modules may sit next to the code; they are never deployed.
+    return not (name.startswith("test_") or name == "conftest.py")
+
+
+def _files(root: Path, prefix: str) -> Iterator[tuple[str, Path]]:
+    for path in root.rglob("*"):
+        relative = path.relative_to(root)
+        if path.is_file() and _included(relative):
+            yield (f"{prefix}{relative.as_posix()}", path)
+
+
+def archive_entries(package_dir: Path, dependencies_dir: Path | None) -> list[tuple[str, Path]]:
+    """(name in zip, source file), sorted; the package wins over a same-named dependency."""
+    entries: dict[str, Path] = {}
+    if dependencies_dir is not None:
+        entries.update(_files(dependencies_dir, ""))
+    entries.update(_files(package_dir, f"{package_dir.name}/"))
+    return sorted(entries.items())
+
+
+def write_zip(entries: list[tuple[str, Path]], destination: Path) -> BuiltArchive:
+    destination.parent.mkdir(parents=True, exist_ok=True)
+    staging = destination.with_name(destination.name + ".partial")
+    with zipfile.ZipFile(staging, "w") as archive:
+        for name, source in entries:
+            info = zipfile.ZipInfo(name, date_time=FIXED_DATE_TIME)
+            info.external_attr = (0o100000 | FILE_MODE) << 16
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.create_system = 3  # unix, so the mode bits are honoured
+            archive.writestr(info, source.read_bytes(), compresslevel=9)
+    staging.replace(destination)
+    digest = hashlib.sha256(destination.read_bytes()).digest()
+    return BuiltArchive(path=destination, sha256_base64=base64.b64encode(digest).decode())
+
+
+def build_archive(
+    project_root: Path,
+    architecture: Architecture,
+    *,
+    cache_dir: Path | None = None,
+    installer: Installer | None = pip_install,
+) -> BuiltArchive:
+    """Build `<cache>/lambda-<arch>.zip`. `installer=None` packages the code alone (tests)."""
+    package_dir = project_root / PACKAGE_DIR
+    cache = cache_dir if cache_dir is not None else project_root / ".pulumi-build"
+    dependencies = None
+    if installer is not None:
+        dependencies = cached_dependencies(
+            package_dir / REQUIREMENTS_FILE, architecture, cache, installer
+        )
+    suffix = "" if installer is not None else "-nodeps"
+    return write_zip(
+        archive_entries(package_dir, dependencies), cache / f"lambda-{architecture}{suffix}.zip"
+    )

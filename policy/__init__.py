@@ -1,0 +1,1 @@
+"""filetrail's security baseline as a Pulumi policy pack (`pulumi preview --policy-pack policy`)."""

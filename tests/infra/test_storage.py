@@ -1,0 +1,193 @@
+import itertools
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from handlers import schema
+from tests.infra.harness import Deployment
+
+BUCKET = "aws:s3/bucket:Bucket"
+NOTIFICATION = "aws:s3/bucketNotification:BucketNotification"
+TABLE = "aws:dynamodb/table:Table"
+
+
+def _bucket_arn(stack: Deployment) -> str:
+    arn: str = stack.one(BUCKET).state["arn"]
+    return arn
+
+
+def _statement(stack: Deployment, sid: str) -> dict[str, Any]:
+    policy = stack.policy_json("aws:s3/bucketPolicy:BucketPolicy")
+    (found,) = [s for s in policy["Statement"] if s.get("Sid") == sid]
+    return dict(found)
+
+
+def _lifecycle_rule(stack: Deployment, rule_id: str) -> dict[str, Any]:
+    rules = stack.one("aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration").inputs[
+        "rules"
+    ]
+    (found,) = [r for r in rules if r["id"] == rule_id]
+    assert found["status"] == "Enabled"
+    return dict(found)
+
+
+@pytest.mark.parametrize(
+    "flag", ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"]
+)
+def test_public_access_block_sets_flag(stack: Deployment, flag: str) -> None:
+    block = stack.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    assert block.inputs[flag] is True
+
+
+def test_public_access_block_applies_to_the_upload_bucket(stack: Deployment) -> None:
+    block = stack.one("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    assert block.inputs["bucket"] == stack.one(BUCKET).state["bucket"]
+
+
+def test_bucket_owner_enforced_disables_acls(stack: Deployment) -> None:
+    ownership = stack.one("aws:s3/bucketOwnershipControls:BucketOwnershipControls")
+    assert ownership.inputs["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+
+
+def test_bucket_has_default_encryption(stack: Deployment) -> None:
+    sse = stack.one(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    )
+    (rule,) = sse.inputs["rules"]
+    assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
+
+
+def test_bucket_versioning_is_enabled(stack: Deployment) -> None:
+    versioning = stack.one("aws:s3/bucketVersioning:BucketVersioning")
+    assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
+
+
+def test_bucket_is_kept_on_destroy_unless_configured(stack: Deployment) -> None:
+    assert stack.one(BUCKET).inputs.get("forceDestroy") is False
+
+
+def test_bucket_policy_denies_insecure_transport_on_bucket_and_objects(stack: Deployment) -> None:
+    statement = _statement(stack, "DenyInsecureTransport")
+    arn = _bucket_arn(stack)
+    assert statement["Effect"] == "Deny"
+    assert statement["Principal"] == "*"
+    assert statement["Action"] == "s3:*"
+    assert sorted(statement["Resource"]) == sorted([arn, f"{arn}/*"])
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_quarantine_denies_reads_of_objects_not_tagged_stored(stack: Deployment) -> None:
+    statement = _statement(stack, "QuarantineUnvalidatedObjects")
+    assert statement["Effect"] == "Deny"
+    assert statement["Principal"] == "*"
+    assert set(statement["Action"]) == {"s3:GetObject", "s3:GetObjectVersion"}
+    assert statement["Resource"] == f"{_bucket_arn(stack)}/*"
+    not_equals = statement["Condition"]["StringNotEquals"]
+    assert not_equals[f"s3:ExistingObjectTag/{schema.TAG_KEY}"] == schema.TAG_STORED
+
+
+def test_quarantine_exempts_only_the_function_role(stack: Deployment) -> None:
+    statement = _statement(stack, "QuarantineUnvalidatedObjects")
+    role_arn = stack.one("aws:iam/role:Role").state["arn"]
+    assert statement["Condition"]["StringNotEquals"]["aws:PrincipalArn"] == role_arn
+
+
+def test_quarantine_can_be_switched_off(deploy_with: Callable[..., Deployment]) -> None:
+    stack = deploy_with(quarantine=False)
+    policy = stack.policy_json("aws:s3/bucketPolicy:BucketPolicy")
+    assert [s["Sid"] for s in policy["Statement"]] == ["DenyInsecureTransport"]
+
+
+def test_lifecycle_aborts_incomplete_multipart_uploads(stack: Deployment) -> None:
+    rule = _lifecycle_rule(stack, "abort-incomplete-multipart-uploads")
+    assert rule["abortIncompleteMultipartUpload"] == {"daysAfterInitiation": 7}
+
+
+def test_lifecycle_expires_noncurrent_versions(deploy_with: Callable[..., Deployment]) -> None:
+    rule = _lifecycle_rule(deploy_with(noncurrent_version_days=45), "expire-noncurrent-versions")
+    assert rule["noncurrentVersionExpiration"] == {"noncurrentDays": 45}
+
+
+def test_lifecycle_expires_objects_tagged_rejected(deploy_with: Callable[..., Deployment]) -> None:
+    rule = _lifecycle_rule(deploy_with(rejected_retention_days=3), "expire-rejected-objects")
+    assert rule["filter"] == {"tag": {"key": schema.TAG_KEY, "value": schema.TAG_REJECTED}}
+    assert rule["expiration"] == {"days": 3}
+
+
+def test_exactly_one_notification_for_created_and_removed_objects(stack: Deployment) -> None:
+    notification = stack.one(NOTIFICATION)
+    (target,) = notification.inputs["lambdaFunctions"]
+    assert target["events"] == ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
+    assert target["lambdaFunctionArn"] == stack.one("aws:lambda/function:Function").state["arn"]
+    assert "filterPrefix" not in target
+    assert "filterSuffix" not in target
+
+
+def test_notification_filters_come_from_config(deploy_with: Callable[..., Deployment]) -> None:
+    stack = deploy_with(notification_prefix="incoming/", notification_suffix=".pdf")
+    (target,) = stack.one(NOTIFICATION).inputs["lambdaFunctions"]
+    assert (target["filterPrefix"], target["filterSuffix"]) == ("incoming/", ".pdf")
+
+
+def test_notification_waits_for_the_invoke_permission(stack: Deployment) -> None:
+    permission = stack.one("aws:lambda/permission:Permission")
+    assert permission.urn in stack.one(NOTIFICATION).dependencies
+
+
+def test_bucket_settings_are_applied_one_at_a_time(stack: Deployment) -> None:
+    chain = [
+        "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+        "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "aws:s3/bucketVersioning:BucketVersioning",
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+        "aws:s3/bucketPolicy:BucketPolicy",
+    ]
+    for earlier, later in itertools.pairwise(chain):
+        assert stack.one(earlier).urn in stack.one(later).dependencies, later
+
+
+def test_table_keys_come_from_the_schema(stack: Deployment) -> None:
+    table = stack.one(TABLE).inputs
+    assert (table["hashKey"], table["rangeKey"]) == (schema.PARTITION_KEY, schema.SORT_KEY)
+
+
+def test_table_declares_only_key_attributes_as_strings(stack: Deployment) -> None:
+    attributes = {a["name"]: a["type"] for a in stack.one(TABLE).inputs["attributes"]}
+    assert attributes == {
+        schema.PARTITION_KEY: "S",
+        schema.SORT_KEY: "S",
+        schema.STATUS_INDEX_PARTITION_KEY: "S",
+        schema.STATUS_INDEX_SORT_KEY: "S",
+    }
+
+
+def test_table_has_the_sparse_status_index(stack: Deployment) -> None:
+    (index,) = stack.one(TABLE).inputs["globalSecondaryIndexes"]
+    assert index["name"] == schema.STATUS_INDEX
+    assert index["projectionType"] == "ALL"
+    assert index["keySchemas"] == [
+        {"attributeName": schema.STATUS_INDEX_PARTITION_KEY, "keyType": "HASH"},
+        {"attributeName": schema.STATUS_INDEX_SORT_KEY, "keyType": "RANGE"},
+    ]
+
+
+def test_table_is_billed_on_demand(stack: Deployment) -> None:
+    assert stack.one(TABLE).inputs["billingMode"] == "PAY_PER_REQUEST"
+
+
+def test_table_has_point_in_time_recovery(stack: Deployment) -> None:
+    assert stack.one(TABLE).inputs["pointInTimeRecovery"]["enabled"] is True
+
+
+def test_table_has_server_side_encryption(stack: Deployment) -> None:
+    assert stack.one(TABLE).inputs["serverSideEncryption"]["enabled"] is True
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_table_deletion_protection_follows_config(
+    deploy_with: Callable[..., Deployment], enabled: bool
+) -> None:
+    table = deploy_with(deletion_protection=enabled).one(TABLE)
+    assert table.inputs["deletionProtectionEnabled"] is enabled
