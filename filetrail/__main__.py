@@ -1,0 +1,3 @@
+from filetrail.cli import main
+
+raise SystemExit(main())

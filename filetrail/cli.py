@@ -1,0 +1,194 @@
+"""`filetrail`: ask what happened to a file, follow it to its trace, run the stack locally."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Callable, Sequence
+from typing import NoReturn
+
+from botocore.exceptions import BotoCoreError, ClientError
+
+from filetrail import commands
+from filetrail.aws import Clients
+from filetrail.context import Context
+from filetrail.errors import EXIT_FAILURE, EXIT_USAGE, CliError, UsageError
+from filetrail.stack import StackFlags, StackResolver
+from handlers.aws_errors import translate
+from handlers.errors import (
+    AccessDeniedError,
+    FiletrailError,
+    MissingCredentialsError,
+    TableNotFoundError,
+    TransientError,
+)
+from handlers.schema import Status
+
+PROG = "filetrail"
+MAX_LIMIT = 1000
+EXIT_INTERRUPTED = 130
+
+Command = Callable[[Context, argparse.Namespace], int]
+
+
+class Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(f"{message} (see `{self.prog} --help`)")
+
+
+def _limit(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 1 <= value <= MAX_LIMIT:
+        raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_LIMIT}")
+    return value
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError("must be positive")
+    return value
+
+
+def _port(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number") from None
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("must be between 0 and 65535")
+    return value
+
+
+def _common() -> Parser:
+    common = Parser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print exactly one JSON document")
+    stack = common.add_argument_group("stack (default: FILETRAIL_* variables, then Pulumi)")
+    stack.add_argument("--table", help="audit table name [FILETRAIL_TABLE]")
+    stack.add_argument("--bucket", help="upload bucket, for bare keys [FILETRAIL_BUCKET]")
+    stack.add_argument("--function", help="handler function name [FILETRAIL_FUNCTION]")
+    stack.add_argument(
+        "--queue-url", help="local mode: the dispatcher's queue [FILETRAIL_QUEUE_URL]"
+    )
+    stack.add_argument("--stack", help="Pulumi stack to read outputs from [FILETRAIL_STACK]")
+    aws = common.add_argument_group("AWS")
+    aws.add_argument("--region", help="AWS region [AWS_REGION]")
+    aws.add_argument("--profile", help="AWS profile [AWS_PROFILE]")
+    aws.add_argument("--endpoint-url", help="AWS endpoint, e.g. the local stack [AWS_ENDPOINT_URL]")
+    return common
+
+
+def build_parser() -> Parser:
+    parser = Parser(
+        prog=PROG,
+        description="Query a file's audit trail, follow its trace, and run the pipeline locally.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    common = _common()
+    file_help = "s3://bucket/key, a key in the stack's bucket, or a documentId"
+
+    def add(name: str, func: Command, help_text: str) -> argparse.ArgumentParser:
+        command = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+        command.set_defaults(func=func)
+        return command
+
+    add("history", commands.history, "every event of a file's stream, in order").add_argument(
+        "file", metavar="FILE", help=file_help
+    )
+    add("status", commands.status, "a file's current status item").add_argument(
+        "file", metavar="FILE", help=file_help
+    )
+    listing = add("list", commands.list_, "files by status, newest upload first")
+    listing.add_argument("--status", choices=[str(s) for s in Status], help="only this status")
+    listing.add_argument("--since", help="uploaded since: 30m, 2h, 7d or an ISO 8601 time")
+    listing.add_argument("--limit", type=_limit, default=50, help="page size (default 50)")
+    listing.add_argument("--cursor", help="continue a listing where the last page stopped")
+    tracing = add("trace", commands.trace, "an event's X-Ray trace as a timeline")
+    tracing.add_argument("file", metavar="FILE", help=file_help)
+    tracing.add_argument(
+        "--event", type=int, metavar="SEQ", help="event seq (default: the latest traced event)"
+    )
+    verifying = add("verify", commands.verify, "replay streams and compare with their status")
+    verifying.add_argument("file", metavar="FILE", nargs="?", help=file_help)
+    verifying.add_argument("--all", action="store_true", help="every file in the table")
+    again = add("reprocess", commands.reprocess, "run a file through validation again")
+    again.add_argument("file", metavar="FILE", help=file_help)
+    again.add_argument("--wait", action="store_true", help="wait for the new outcome")
+    again.add_argument(
+        "--timeout", type=_seconds, default=30.0, help="seconds --wait waits (default 30)"
+    )
+    local = sub.add_parser(
+        "local",
+        help="run the pipeline on an embedded AWS emulator until interrupted",
+        description="Run the pipeline on an embedded AWS emulator until interrupted.",
+    )
+    local.add_argument("--port", type=_port, default=0, help="emulator port (default: any free)")
+    local.add_argument("--json", action="store_true", help="print the ready line as JSON")
+    local.set_defaults(func=None, command="local")
+    demo = sub.add_parser(
+        "demo",
+        help="start the local stack, upload sample files, show what happened",
+        description="Start the local stack, upload sample files, show what happened.",
+    )
+    demo.set_defaults(func=None, command="demo")
+    return parser
+
+
+def _context(args: argparse.Namespace) -> Context:
+    flags = StackFlags(args.table, args.bucket, args.function, args.queue_url, args.stack)
+    return Context(
+        stack=StackResolver(flags, os.environ),
+        clients=Clients(region=args.region, endpoint_url=args.endpoint_url, profile=args.profile),
+        json=args.json,
+        stdout=sys.stdout,
+    )
+
+
+def _explain(error: FiletrailError) -> str:
+    if isinstance(error, TableNotFoundError):
+        return f"table not found ({error}); check --table/FILETRAIL_TABLE and the region"
+    if isinstance(error, MissingCredentialsError):
+        return (
+            "no AWS credentials found: configure a profile (--profile/AWS_PROFILE) "
+            "or set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"
+        )
+    if isinstance(error, AccessDeniedError):
+        return f"access denied: {error}"
+    if isinstance(error, TransientError):
+        return f"AWS is throttling or unavailable, try again later: {error}"
+    return str(error)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+        if args.command == "local":
+            from filetrail.local.serve import serve  # noqa: PLC0415 - moto loads slowly
+
+            return serve(port=args.port, as_json=args.json)
+        if args.command == "demo":
+            from filetrail.demo import run_demo  # noqa: PLC0415 - moto loads slowly
+
+            return run_demo()
+        ctx = _context(args)
+        try:
+            result: int = args.func(ctx, args)
+        except (ClientError, BotoCoreError) as error:
+            raise translate(error, args.command) from error
+        return result
+    except FiletrailError as error:
+        print(f"{PROG}: error: {_explain(error)}", file=sys.stderr)
+        return error.exit_code if isinstance(error, CliError) else EXIT_FAILURE
+    except KeyboardInterrupt:
+        print(f"{PROG}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+
+
+__all__ = ["EXIT_USAGE", "build_parser", "main"]

@@ -1,0 +1,202 @@
+"""The operator commands. Each returns an exit code and prints either one JSON document
+(`--json`) or tables for people."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from filetrail import render
+from filetrail.context import Context
+from filetrail.errors import EXIT_DRIFT, EXIT_OK, CliError, UnknownFileError, UsageError
+from filetrail.files import FileRef, parse_file
+from filetrail.listing import list_files, parse_since
+from filetrail.reprocess import (
+    Submission,
+    reprocess_id_of,
+    submit_to_lambda,
+    submit_to_queue,
+    synthetic_notification,
+)
+from filetrail.trace import console_url, fetch_timeline
+from filetrail.verify import every_document, verify_all
+from handlers.aws_errors import translate
+from handlers.model import AuditEvent, StatusItem
+from handlers.schema import EventType, Status
+
+TERMINAL_TYPES = frozenset({EventType.STORED, EventType.REJECTED, EventType.IGNORED})
+
+
+def _file(ctx: Context, text: str) -> FileRef:
+    return parse_file(text, ctx.stack.bucket)
+
+
+def _events(ctx: Context, ref: FileRef) -> list[AuditEvent]:
+    events = list(ctx.store.iter_events(ref.document_id))
+    if not events:
+        raise UnknownFileError(
+            f"no audit trail for {ref.label} ({ref.document_id}) in table {ctx.store.table_name}"
+        )
+    return events
+
+
+def _status(ctx: Context, ref: FileRef) -> StatusItem:
+    item = ctx.store.get_status(ref.document_id)
+    if item is None:
+        raise UnknownFileError(
+            f"no status for {ref.label} ({ref.document_id}) in table {ctx.store.table_name}"
+        )
+    return item
+
+
+def history(ctx: Context, args: argparse.Namespace) -> int:
+    ref = _file(ctx, args.file)
+    events = _events(ctx, ref)
+    if ctx.json:
+        render.print_json(
+            {"documentId": ref.document_id, "events": [e.to_json() for e in events]}, ctx.stdout
+        )
+    else:
+        first = events[0]
+        render.history(ctx.out, f"s3://{first.bucket}/{first.key}  ({ref.document_id})", events)
+    return EXIT_OK
+
+
+def status(ctx: Context, args: argparse.Namespace) -> int:
+    item = _status(ctx, _file(ctx, args.file))
+    if ctx.json:
+        render.print_json(item.to_json(), ctx.stdout)
+    else:
+        render.status(ctx.out, item)
+    return EXIT_OK
+
+
+def list_(ctx: Context, args: argparse.Namespace) -> int:
+    statuses = (Status(args.status),) if args.status else tuple(Status)
+    since = parse_since(args.since) if args.since else None
+    listing = list_files(ctx.store, statuses, since=since, limit=args.limit, cursor=args.cursor)
+    if ctx.json:
+        render.print_json(
+            {"items": [i.to_json() for i in listing.items], "cursor": listing.cursor},
+            ctx.stdout,
+        )
+    else:
+        render.status_list(ctx.out, listing.items, listing.cursor)
+    return EXIT_OK
+
+
+def trace(ctx: Context, args: argparse.Namespace) -> int:
+    ref = _file(ctx, args.file)
+    events = _events(ctx, ref)
+    if args.event is not None:
+        chosen = [e for e in events if e.seq == args.event]
+        if not chosen:
+            raise UnknownFileError(f"{ref.label} has no event {args.event} (1..{len(events)})")
+        event = chosen[0]
+        if not event.trace_id:
+            raise CliError(f"event {event.seq} of {ref.label} carries no trace id")
+    else:
+        traced = [e for e in events if e.trace_id]
+        if not traced:
+            raise CliError(f"no event of {ref.label} carries a trace id")
+        event = traced[-1]
+    trace_id = str(event.trace_id)
+    xray = ctx.clients.client("xray")
+    try:
+        line = fetch_timeline(xray, trace_id)
+    except CliError:
+        raise
+    except Exception as error:
+        raise translate(error, f"read trace {trace_id}") from error
+    url = None
+    if not ctx.clients.is_emulated("xray", ctx.environ) and ctx.clients.region:
+        url = console_url(ctx.clients.region, trace_id)
+    if ctx.json:
+        document = {"documentId": ref.document_id, "seq": event.seq, **line.to_json()}
+        document["consoleUrl"] = url
+        render.print_json(document, ctx.stdout)
+    else:
+        ctx.out.print(f"{ref.label}  event {event.seq} {event.type}  {event.at}")
+        render.timeline(ctx.out, line, url)
+    return EXIT_OK
+
+
+def verify(ctx: Context, args: argparse.Namespace) -> int:
+    if bool(args.file) == bool(args.all):
+        raise UsageError("verify takes either FILE or --all")
+    if args.all:
+        report = verify_all(ctx.store, every_document(ctx.store))
+    else:
+        ref = _file(ctx, args.file)
+        if ctx.store.get_status(ref.document_id) is None and not _has_events(ctx, ref):
+            raise UnknownFileError(f"no audit trail for {ref.label} ({ref.document_id})")
+        report = verify_all(ctx.store, [ref.document_id])
+    if ctx.json:
+        render.print_json(report.to_json(), ctx.stdout)
+    else:
+        render.verify_report(ctx.out, report)
+    return EXIT_OK if report.ok else EXIT_DRIFT
+
+
+def _has_events(ctx: Context, ref: FileRef) -> bool:
+    return next(iter(ctx.store.iter_events(ref.document_id)), None) is not None
+
+
+def reprocess(ctx: Context, args: argparse.Namespace) -> int:
+    ref = _file(ctx, args.file)
+    item = _status(ctx, ref)
+    notification = synthetic_notification(item, ctx.clients.region)
+    queue_url = ctx.stack.queue_url()
+    try:
+        if queue_url:
+            submit_to_queue(ctx.clients.client("sqs"), queue_url, notification)
+            submission = Submission(
+                ref.document_id, reprocess_id_of(notification), "queue", queue_url
+            )
+        else:
+            function = ctx.stack.function()
+            submit_to_lambda(ctx.clients.client("lambda"), function, notification)
+            submission = Submission(
+                ref.document_id, reprocess_id_of(notification), "lambda", function
+            )
+    except CliError:
+        raise
+    except Exception as error:
+        raise translate(error, f"submit {ref.label} for reprocessing") from error
+    outcome = None
+    if args.wait:
+        outcome = _wait_for_reprocess(ctx, submission, args.timeout)
+    if ctx.json:
+        document = submission.to_json()
+        if args.wait:
+            document["outcome"] = outcome.to_json() if outcome else None
+        render.print_json(document, ctx.stdout)
+    else:
+        ctx.out.print(
+            f"submitted {item.bucket}/{item.key} for reprocessing via {submission.via} "
+            f"({submission.target}); reprocessId {submission.reprocess_id}"
+        )
+        if outcome is not None:
+            render.history(ctx.out, "new events", _events_of(ctx, submission))
+    return EXIT_OK
+
+
+def _events_of(ctx: Context, submission: Submission) -> list[AuditEvent]:
+    return [
+        e
+        for e in ctx.store.iter_events(submission.document_id)
+        if e.upload.get("reprocessId") == submission.reprocess_id
+    ]
+
+
+def _wait_for_reprocess(ctx: Context, submission: Submission, timeout: float) -> AuditEvent:
+    deadline = time.monotonic() + timeout
+    while True:
+        for event in _events_of(ctx, submission):
+            if event.type in TERMINAL_TYPES:
+                return event
+        if time.monotonic() >= deadline:
+            raise CliError(
+                f"reprocessing {submission.reprocess_id} recorded no outcome within {timeout:g}s"
+            )
+        time.sleep(0.2)  # polling interval of a deadline-bounded wait, not a fixed delay

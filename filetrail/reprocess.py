@@ -1,0 +1,81 @@
+"""Run a file through validation again: a synthetic ObjectCreated notification for the
+upload the status item names, marked with a fresh reprocessId so the handler records it
+as a new attempt (the history only gains events)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote_plus
+
+from filetrail.errors import CliError
+from handlers.model import StatusItem
+from handlers.schema import Status
+
+SYNTHETIC_EVENT_NAME = "ObjectCreated:Put"
+
+
+@dataclass(frozen=True)
+class Submission:
+    document_id: str
+    reprocess_id: str
+    via: str
+    target: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "documentId": self.document_id,
+            "reprocessId": self.reprocess_id,
+            "via": self.via,
+            "target": self.target,
+        }
+
+
+def synthetic_notification(
+    status: StatusItem, region: str | None, reprocess_id: str | None = None
+) -> dict[str, Any]:
+    if status.status == Status.DELETED:
+        raise CliError(
+            f"s3://{status.bucket}/{status.key} was deleted; there is no upload to reprocess"
+        )
+    obj: dict[str, Any] = {"key": quote_plus(status.key, safe="/")}
+    for name, value in (
+        ("size", status.file_size),
+        ("eTag", status.etag),
+        ("versionId", status.version_id),
+        ("sequencer", status.sequencer),
+    ):
+        if value is not None:
+            obj[name] = value
+    record = {
+        "eventVersion": "2.1",
+        "eventSource": "aws:s3",
+        "awsRegion": region or "",
+        "eventTime": status.uploaded_at,
+        "eventName": SYNTHETIC_EVENT_NAME,
+        "s3": {
+            "s3SchemaVersion": "1.0",
+            "bucket": {"name": status.bucket, "arn": f"arn:aws:s3:::{status.bucket}"},
+            "object": obj,
+        },
+        "filetrail": {"reprocessId": reprocess_id or str(uuid.uuid4())},
+    }
+    return {"Records": [record]}
+
+
+def reprocess_id_of(notification: dict[str, Any]) -> str:
+    return str(notification["Records"][0]["filetrail"]["reprocessId"])
+
+
+def submit_to_lambda(lambda_client: Any, function: str, notification: dict[str, Any]) -> None:
+    lambda_client.invoke(
+        FunctionName=function,
+        InvocationType="Event",
+        Payload=json.dumps(notification).encode(),
+    )
+
+
+def submit_to_queue(sqs_client: Any, queue_url: str, notification: dict[str, Any]) -> None:
+    sqs_client.send_message(QueueUrl=queue_url, MessageBody=json.dumps(notification))

@@ -1,0 +1,115 @@
+"""Where the stack lives: flags, then FILETRAIL_* environment variables, then the Pulumi
+stack's outputs (`pulumi stack output --json`), consulted only when something is missing.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from filetrail.errors import StackNotFoundError
+
+ENV_TABLE = "FILETRAIL_TABLE"
+ENV_BUCKET = "FILETRAIL_BUCKET"
+ENV_FUNCTION = "FILETRAIL_FUNCTION"
+ENV_QUEUE_URL = "FILETRAIL_QUEUE_URL"
+ENV_STACK = "FILETRAIL_STACK"
+
+# Output names exported by the Pulumi program (__main__.py).
+OUTPUT_TABLE = "table_name"
+OUTPUT_BUCKET = "bucket_name"
+OUTPUT_FUNCTION = "function_name"
+
+PULUMI_TIMEOUT_SECONDS = 60
+
+Runner = Callable[[list[str]], str]
+
+
+@dataclass(frozen=True)
+class StackFlags:
+    table: str | None = None
+    bucket: str | None = None
+    function: str | None = None
+    queue_url: str | None = None
+    stack: str | None = None
+
+
+def run_pulumi(argv: list[str]) -> str:
+    completed = subprocess.run(  # noqa: S603 - argv is built here, never from a shell string
+        argv, capture_output=True, text=True, timeout=PULUMI_TIMEOUT_SECONDS, check=False
+    )
+    if completed.returncode != 0:
+        detail = completed.stderr.strip().splitlines()
+        raise StackNotFoundError(
+            "pulumi stack output failed: "
+            + (detail[-1] if detail else f"exit {completed.returncode}")
+        )
+    return completed.stdout
+
+
+class StackResolver:
+    """Resolves each setting on first use; runs Pulumi at most once."""
+
+    def __init__(
+        self,
+        flags: StackFlags,
+        environ: Mapping[str, str],
+        *,
+        runner: Runner = run_pulumi,
+        which: Callable[[str], str | None] = shutil.which,
+    ) -> None:
+        self._flags = flags
+        self._environ = environ
+        self._runner = runner
+        self._which = which
+        self._outputs: dict[str, Any] | None = None
+
+    def table(self) -> str:
+        return self._require(self._flags.table, ENV_TABLE, OUTPUT_TABLE, "--table", "table")
+
+    def bucket(self) -> str:
+        return self._require(self._flags.bucket, ENV_BUCKET, OUTPUT_BUCKET, "--bucket", "bucket")
+
+    def function(self) -> str:
+        return self._require(
+            self._flags.function, ENV_FUNCTION, OUTPUT_FUNCTION, "--function", "function"
+        )
+
+    def queue_url(self) -> str | None:
+        """Set only for local mode: reprocess feeds the dispatcher's queue instead of Lambda."""
+        return self._flags.queue_url or self._environ.get(ENV_QUEUE_URL) or None
+
+    def _require(self, flag: str | None, env: str, output: str, option: str, what: str) -> str:
+        value = flag or self._environ.get(env) or self._pulumi_output(output)
+        if not value:
+            raise StackNotFoundError(
+                f"no {what} configured: pass {option}, set {env}, "
+                "or run where `pulumi stack output` works (with --stack)"
+            )
+        return value
+
+    def _pulumi_output(self, name: str) -> str | None:
+        if self._outputs is None:
+            self._outputs = self._load_outputs()
+        value = self._outputs.get(name)
+        return str(value) if value else None
+
+    def _load_outputs(self) -> dict[str, Any]:
+        pulumi = self._which("pulumi")
+        if pulumi is None:
+            return {}
+        argv = [pulumi, "stack", "output", "--json"]
+        stack = self._flags.stack or self._environ.get(ENV_STACK)
+        if stack:
+            argv += ["--stack", stack]
+        try:
+            outputs = json.loads(self._runner(argv) or "{}")
+        except (OSError, subprocess.SubprocessError) as error:
+            raise StackNotFoundError(f"could not run pulumi: {error}") from error
+        except ValueError as error:
+            raise StackNotFoundError(f"pulumi stack output is not JSON: {error}") from error
+        return outputs if isinstance(outputs, dict) else {}
