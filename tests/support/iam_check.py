@@ -9,6 +9,10 @@ statements, conditions, NotAction/NotResource are outside its scope and rejected
 from __future__ import annotations
 
 import fnmatch
+import gc
+import importlib
+import json
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -114,3 +118,14 @@ def check(
     granted = {a for s in statements(policy) for a in s.actions}
     unused = sorted(a for a in granted if a.split(":", 1)[0] not in ignored and a not in needed)
     return Report(denied=denied, unused=unused)
+
+
+def parliament_findings(policy: Mapping[str, Any]) -> list[str]:
+    """parliament's findings for an identity policy, as strings (empty when clean)."""
+    # parliament leaves its data files open at import; close them before pytest sees it.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        parliament = importlib.import_module("parliament")
+        gc.collect()
+    analyze_policy_string = parliament.analyze_policy_string
+    return [str(finding) for finding in analyze_policy_string(json.dumps(policy)).findings]

@@ -1,0 +1,177 @@
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from infra.config import Architecture
+from infra.packaging import (
+    FILE_MODE,
+    FIXED_DATE_TIME,
+    BuiltArchive,
+    build_archive,
+    cached_dependencies,
+)
+from tests.infra.harness import REPO_ROOT
+
+RUNTIME_DEPENDENCIES = ("aws_xray_sdk", "filetype", "wrapt")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the repository's handler package, with files that must never ship."""
+    root = tmp_path / "project"
+    shutil.copytree(
+        REPO_ROOT / "handlers", root / "handlers", ignore=shutil.ignore_patterns("__pycache__")
+    )
+    (root / "handlers" / "__pycache__").mkdir()
+    (root / "handlers" / "__pycache__" / "app.cpython-313.pyc").write_bytes(b"\0")
+    (root / "handlers" / "tests").mkdir()
+    (root / "handlers" / "tests" / "test_app.py").write_text("assert True\n")
+    (root / "handlers" / "test_inline.py").write_text("assert True\n")
+    return root
+
+
+def _code_only(project: Path, cache: Path) -> BuiltArchive:
+    return build_archive(project, "arm64", cache_dir=cache, installer=None)
+
+
+def _names(archive: BuiltArchive) -> list[str]:
+    with zipfile.ZipFile(archive.path) as z:
+        return z.namelist()
+
+
+def test_archive_holds_the_handler_package(project: Path, tmp_path: Path) -> None:
+    names = _names(_code_only(project, tmp_path / "cache"))
+    assert "handlers/app.py" in names
+    assert "handlers/schema.py" in names
+    assert "handlers/requirements.txt" in names
+
+
+def test_archive_never_holds_tests_or_bytecode(project: Path, tmp_path: Path) -> None:
+    names = _names(_code_only(project, tmp_path / "cache"))
+    assert not [n for n in names if "__pycache__" in n or n.endswith(".pyc")]
+    assert not [n for n in names if "/tests/" in n or Path(n).name.startswith("test_")]
+
+
+def test_archive_entries_are_sorted_with_fixed_time_and_mode(project: Path, tmp_path: Path) -> None:
+    with zipfile.ZipFile(_code_only(project, tmp_path / "cache").path) as z:
+        infos = z.infolist()
+    assert [i.filename for i in infos] == sorted(i.filename for i in infos)
+    assert {i.date_time for i in infos} == {FIXED_DATE_TIME}
+    assert {(i.external_attr >> 16) & 0o777 for i in infos} == {FILE_MODE}
+
+
+def test_same_inputs_give_the_same_hash(project: Path, tmp_path: Path) -> None:
+    first = _code_only(project, tmp_path / "one")
+    (project / "handlers" / "app.py").touch()  # a new mtime alone changes nothing
+    second = _code_only(project, tmp_path / "two")
+    assert first.sha256_base64 == second.sha256_base64
+
+
+def test_changed_source_changes_the_hash(project: Path, tmp_path: Path) -> None:
+    before = _code_only(project, tmp_path / "cache")
+    with (project / "handlers" / "schema.py").open("a") as f:
+        f.write("\n# changed\n")
+    assert _code_only(project, tmp_path / "cache").sha256_base64 != before.sha256_base64
+
+
+def test_dependencies_are_installed_once_per_requirements_and_architecture(
+    project: Path, tmp_path: Path
+) -> None:
+    calls: list[Architecture] = []
+
+    def installer(requirements: Path, architecture: Architecture, target: Path) -> None:
+        calls.append(architecture)
+        (target / "dep.py").write_text("X = 1\n")
+
+    requirements = project / "handlers" / "requirements.txt"
+    for architecture in ("arm64", "arm64", "x86_64"):
+        cached_dependencies(requirements, architecture, tmp_path / "cache", installer)
+    assert calls == ["arm64", "x86_64"]
+
+
+def test_changed_requirements_reinstall(project: Path, tmp_path: Path) -> None:
+    calls: list[str] = []
+
+    def installer(requirements: Path, architecture: Architecture, target: Path) -> None:
+        calls.append(requirements.read_text())
+
+    requirements = project / "handlers" / "requirements.txt"
+    cached_dependencies(requirements, "arm64", tmp_path / "cache", installer)
+    requirements.write_text(requirements.read_text() + "six==1.17.0\n")
+    cached_dependencies(requirements, "arm64", tmp_path / "cache", installer)
+    assert len(calls) == 2
+
+
+def test_failed_install_is_not_cached(project: Path, tmp_path: Path) -> None:
+    attempts: list[int] = []
+
+    def installer(requirements: Path, architecture: Architecture, target: Path) -> None:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise RuntimeError("network down")
+
+    requirements = project / "handlers" / "requirements.txt"
+    with pytest.raises(RuntimeError):
+        cached_dependencies(requirements, "arm64", tmp_path / "cache", installer)
+    cached_dependencies(requirements, "arm64", tmp_path / "cache", installer)
+    assert len(attempts) == 2
+
+
+@pytest.fixture(scope="module")
+def lambda_archive() -> BuiltArchive:
+    """The real arm64 archive, dependencies from pip (cached in .pulumi-build/)."""
+    return build_archive(REPO_ROOT, "arm64")
+
+
+def test_lambda_archive_bundles_the_runtime_dependencies(lambda_archive: BuiltArchive) -> None:
+    top_level = {name.split("/", 1)[0] for name in _names(lambda_archive)}
+    assert set(RUNTIME_DEPENDENCIES) <= top_level
+    assert "boto3" not in top_level  # provided by the Lambda runtime
+
+
+def test_lambda_archive_binaries_target_the_lambda_platform(
+    lambda_archive: BuiltArchive,
+) -> None:
+    extensions = [n for n in _names(lambda_archive) if n.endswith(".so")]
+    assert extensions, "expected wrapt's compiled extension"
+    assert all("aarch64" in n and "cpython-313" in n for n in extensions)
+
+
+def test_lambda_archive_never_holds_the_venv(lambda_archive: BuiltArchive) -> None:
+    names = _names(lambda_archive)
+    assert not [n for n in names if ".venv" in n or "site-packages" in n or "/tests/" in n]
+
+
+def test_lambda_archive_rebuild_is_identical(lambda_archive: BuiltArchive) -> None:
+    assert build_archive(REPO_ROOT, "arm64").sha256_base64 == lambda_archive.sha256_base64
+
+
+def test_handler_imports_from_the_unpacked_archive(
+    lambda_archive: BuiltArchive, tmp_path: Path
+) -> None:
+    with zipfile.ZipFile(lambda_archive.path) as z:
+        z.extractall(tmp_path / "task")
+    probe = (
+        "import sys; sys.path.insert(0, sys.argv[1]);"
+        "import handlers.app, aws_xray_sdk, filetype;"
+        "assert callable(handlers.app.handler);"
+        "assert handlers.app.__file__.startswith(sys.argv[1]), handlers.app.__file__;"
+        "assert aws_xray_sdk.__file__.startswith(sys.argv[1]), aws_xray_sdk.__file__;"
+        "assert filetype.__file__.startswith(sys.argv[1]), filetype.__file__"
+    )
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", probe, str(tmp_path / "task")],
+        capture_output=True,
+        text=True,
+        check=False,
+        env={
+            "TABLE_NAME": "audit",
+            "AWS_DEFAULT_REGION": "eu-west-1",
+            "PYTHONDONTWRITEBYTECODE": "1",
+        },
+    )
+    assert result.returncode == 0, result.stderr
