@@ -20,4 +20,12 @@ pulumi.export("log_group_name", pipeline.log_group_name)
 pulumi.export("dlq_url", pipeline.dlq_url)
 pulumi.export("alarm_topic_arn", pipeline.alarm_topic_arn)
 pulumi.export("dashboard_url", pipeline.dashboard_url)
-pulumi.export("filetrail", filetrail_command(pipeline.region, pipeline.table_name))
+pulumi.export(
+    "filetrail",
+    filetrail_command(
+        region=pipeline.region,
+        table=pipeline.table_name,
+        bucket=pipeline.bucket_name,
+        function=pipeline.function_name,
+    ),
+)

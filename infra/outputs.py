@@ -6,16 +6,21 @@ import shlex
 
 import pulumi
 
-# AWS_REGION is honoured by every AWS SDK; the table is the CLI's only required setting.
-_COMMAND = "AWS_REGION={region} filetrail --table {table} list"
+
+def filetrail_command_line(*, region: str, table: str, bucket: str, function: str) -> str:
+    """The CLI's flags (filetrail/cli.py) pinned to this stack, whatever the shell's env."""
+    flags = {"--region": region, "--table": table, "--bucket": bucket, "--function": function}
+    return "filetrail list " + " ".join(f"{k} {shlex.quote(v)}" for k, v in flags.items())
 
 
-def filetrail_command_line(region: str, table: str) -> str:
-    return _COMMAND.format(region=shlex.quote(region), table=shlex.quote(table))
-
-
-def filetrail_command(region: pulumi.Input[str], table: pulumi.Input[str]) -> pulumi.Output[str]:
+def filetrail_command(
+    *,
+    region: pulumi.Input[str],
+    table: pulumi.Input[str],
+    bucket: pulumi.Input[str],
+    function: pulumi.Input[str],
+) -> pulumi.Output[str]:
     """A ready-to-run `filetrail` invocation against the deployed stack."""
-    return pulumi.Output.all(region, table).apply(
-        lambda values: filetrail_command_line(values[0], values[1])
+    return pulumi.Output.all(region, table, bucket, function).apply(
+        lambda v: filetrail_command_line(region=v[0], table=v[1], bucket=v[2], function=v[3])
     )

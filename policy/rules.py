@@ -155,7 +155,10 @@ def dynamodb_encryption(_: str, props: Props) -> list[str]:
 def log_retention(_: str, props: Props) -> list[str]:
     """checkov CKV_AWS_66: log groups do not grow forever."""
     days = props.get("retentionInDays")
-    return [] if isinstance(days, int) and days > 0 else ["log group needs a retention period"]
+    # The engine passes every number as a float.
+    if isinstance(days, int | float) and not isinstance(days, bool) and days > 0:
+        return []
+    return ["log group needs a retention period"]
 
 
 def sqs_encryption(_: str, props: Props) -> list[str]:
