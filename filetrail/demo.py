@@ -1,9 +1,189 @@
-"""`filetrail demo`: the whole pipeline on the local stack, in one command."""
+"""`filetrail demo`: the whole pipeline on the local stack, in one command.
+
+Uploads generated files that take every path through the handler, waits (with a deadline)
+until each outcome is recorded, then shows the outcomes, one history and one trace.
+"""
 
 from __future__ import annotations
 
-from filetrail.errors import CliError
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from filetrail import render
+from filetrail.errors import EXIT_OK, CliError
+from filetrail.local.stack import BUCKET, TABLE, LocalStack
+from filetrail.trace import fetch_timeline
+from handlers import schema
+from handlers.model import AuditEvent, StatusItem
+from handlers.schema import EventType, Status
+from handlers.store import AuditStore
+
+MAX_FILE_BYTES = 256 * 1024
+DEADLINE_SECONDS = 40.0
+POLL_SECONDS = 0.1
+PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
+PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48
+TERMINAL = frozenset({EventType.STORED, EventType.REJECTED, EventType.IGNORED})
+
+
+@dataclass(frozen=True)
+class Sample:
+    key: str
+    body: bytes
+    content_type: str
+    shows: str
+
+
+SAMPLES = (
+    Sample("photos/sunset.png", PNG + b"\x00" * 200, "image/png", "a valid image"),
+    Sample("docs/report.pdf", PDF, "application/pdf", "a PDF"),
+    Sample("notes/hello.txt", b"hello from filetrail\n", "text/plain", "a text file"),
+    Sample("scans/huge.png", PNG + b"\x00" * MAX_FILE_BYTES, "image/png", "an oversized file"),
+    Sample("photos/invoice.jpg", EXE, "image/jpeg", "an executable named .jpg"),
+    Sample("notes/empty.txt", b"", "text/plain", "an empty file"),
+    Sample(
+        "inbox/Q3 plan + résumé ✓.txt",
+        b"spaces, plus and non-ASCII in the key\n",
+        "text/plain",
+        "a key with spaces, + and non-ASCII",
+    ),
+    Sample("photos/twice.png", PNG + b"\x01" * 64, "image/png", "one file uploaded twice"),
+    Sample("tmp/delete-me.txt", b"short-lived\n", "text/plain", "one deleted"),
+)
+TWICE = "photos/twice.png"
+DELETED = "tmp/delete-me.txt"
+TRACED = "photos/sunset.png"
+SECOND_UPLOAD = PNG + b"\x02" * 96
 
 
 def run_demo() -> int:
-    raise CliError("the demo is not implemented yet")
+    out = render.console()
+    started = time.monotonic()
+    out.print("[bold]filetrail demo[/]: the pipeline on an embedded AWS emulator (moto)")
+    settings = {schema.ENV_MAX_FILE_BYTES: str(MAX_FILE_BYTES)}
+    with LocalStack(handler_settings=settings, log_handler=logging.NullHandler()) as stack:
+        s3 = stack.client("s3")
+        store = AuditStore(stack.client("dynamodb"), TABLE)
+        deadline = time.monotonic() + DEADLINE_SECONDS
+        out.print(f"local stack on {stack.endpoints.endpoint_url if stack.endpoints else '?'}")
+        for sample in SAMPLES:
+            s3.put_object(
+                Bucket=BUCKET, Key=sample.key, Body=sample.body, ContentType=sample.content_type
+            )
+        _wait(out, "first uploads", [_outcomes(store, s.key, 1) for s in SAMPLES], deadline)
+        s3.put_object(Bucket=BUCKET, Key=TWICE, Body=SECOND_UPLOAD, ContentType="image/png")
+        _delete_every_version(s3, DELETED)
+        _wait(
+            out,
+            "second upload and delete",
+            [_outcomes(store, TWICE, 2), _deleted(store, DELETED)],
+            deadline,
+        )
+        _summary(out, store)
+        events = list(store.iter_events(schema.document_id(BUCKET, TWICE)))
+        render.history(out, f"history of s3://{BUCKET}/{TWICE}", events)
+        _trace(out, stack.client("xray"), store, deadline)
+    out.print(f"done in {time.monotonic() - started:.1f}s")
+    return EXIT_OK
+
+
+Check = Callable[[], bool]
+
+
+def _outcomes(store: AuditStore, key: str, count: int) -> Check:
+    document_id = schema.document_id(BUCKET, key)
+
+    def check() -> bool:
+        events = store.iter_events(document_id)
+        return sum(1 for e in events if e.type in TERMINAL) >= count
+
+    return check
+
+
+def _deleted(store: AuditStore, key: str) -> Check:
+    document_id = schema.document_id(BUCKET, key)
+
+    def check() -> bool:
+        item = store.get_status(document_id)
+        return item is not None and item.status == Status.DELETED
+
+    return check
+
+
+def _wait(out: Console, what: str, checks: list[Check], deadline: float) -> None:
+    pending = list(checks)
+    with Progress(console=out, transient=False) as progress:
+        task = progress.add_task(f"waiting for {what}", total=len(checks))
+        while pending:
+            pending = [check for check in pending if not check()]
+            progress.update(task, completed=len(checks) - len(pending))
+            if not pending:
+                break
+            if time.monotonic() > deadline:
+                raise CliError(f"the demo timed out waiting for {what}")
+            time.sleep(POLL_SECONDS)  # polling interval of a deadline-bounded wait
+
+
+def _delete_every_version(s3: Any, key: str) -> None:
+    """A permanent delete: moto notifies for it (it sends nothing for a delete marker)."""
+    listing = s3.list_object_versions(Bucket=BUCKET, Prefix=key)
+    for version in listing.get("Versions", []) + listing.get("DeleteMarkers", []):
+        if version["Key"] == key:
+            s3.delete_object(Bucket=BUCKET, Key=key, VersionId=version["VersionId"])
+
+
+def _summary(out: Console, store: AuditStore) -> None:
+    table = Table(title="outcomes", title_justify="left")
+    for name in ("file", "shows", "status", "reason", "type", "size", "events"):
+        table.add_column(name, justify="right" if name in ("size", "events") else "left")
+    for sample in SAMPLES:
+        item = store.get_status(schema.document_id(BUCKET, sample.key))
+        if item is None:
+            raise CliError(f"no status for {sample.key}")
+        table.add_row(
+            sample.key,
+            sample.shows,
+            render.styled(str(item.status)),
+            item.reason or "",
+            item.file_type or "",
+            "" if item.file_size is None else str(item.file_size),
+            str(item.version),
+        )
+    out.print(table)
+
+
+def _trace(out: Console, xray: Any, store: AuditStore, deadline: float) -> None:
+    events = list(store.iter_events(schema.document_id(BUCKET, TRACED)))
+    stored = [e for e in events if e.type == EventType.STORED and e.trace_id]
+    if not stored:
+        out.print("no traced event to show (is AWS_XRAY_SDK_ENABLED=false?)")
+        return
+    event = stored[-1]
+    line = _wait_for_trace(xray, event, deadline)
+    out.print(f"trace of s3://{BUCKET}/{TRACED}, event {event.seq} {event.type}")
+    render.timeline(out, line, None)
+
+
+def _wait_for_trace(xray: Any, event: AuditEvent, deadline: float) -> Any:
+    """The relay forwards the segment just after the invocation returns."""
+    while True:
+        try:
+            line = fetch_timeline(xray, str(event.trace_id))
+            if any(span.name == "process" for span in line.spans):
+                return line
+        except CliError:
+            pass
+        if time.monotonic() > deadline:
+            raise CliError(f"trace {event.trace_id} did not reach the emulator in time")
+        time.sleep(POLL_SECONDS)  # polling interval of a deadline-bounded wait
+
+
+__all__ = ["SAMPLES", "StatusItem", "run_demo"]

@@ -17,7 +17,7 @@ from filetrail.verify import Report
 from handlers.model import AuditEvent, StatusItem
 
 DEFAULT_WIDTH = 120
-BAR_WIDTH = 32
+BAR_WIDTH = 20
 _STYLES = {
     "STORED": "green",
     "SUCCESS": "green",
@@ -84,9 +84,9 @@ def event_details(details: Mapping[str, Any]) -> str:
 
 def history(out: Console, title: str, events: Iterable[AuditEvent]) -> None:
     table = Table(title=title, title_justify="left", expand=False)
-    table.add_column("seq", justify="right")
-    table.add_column("at")
-    table.add_column("type")
+    table.add_column("seq", justify="right", no_wrap=True)
+    table.add_column("at", no_wrap=True)
+    table.add_column("type", no_wrap=True)
     table.add_column("upload")
     table.add_column("details", overflow="fold")
     table.add_column("trace id", no_wrap=True)
@@ -154,7 +154,7 @@ def timeline(out: Console, line: Timeline, url: str | None) -> None:
     table.add_column("offset ms", justify="right")
     table.add_column("duration ms", justify="right")
     table.add_column("timeline", no_wrap=True)
-    table.add_column("annotations", overflow="fold")
+    table.add_column("annotations", overflow="fold", min_width=24)
     for span in line.spans:
         begin = int((span.start - line.start) / total * BAR_WIDTH)
         end = (span.end or line.end) - line.start

@@ -1,0 +1,196 @@
+"""Stands in for Lambda's SQS event source mapping: long-polls the queue S3 notifies, calls
+the handler with an SQS-shaped event, a Lambda context and a fresh X-Ray segment, retries a
+failed message twice (3 attempts in all), then moves it to the dead-letter queue with why."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aws_xray_sdk import global_sdk_config
+from aws_xray_sdk.core import xray_recorder
+from aws_xray_sdk.core.models.traceid import TraceId
+from botocore.exceptions import BotoCoreError, ClientError
+
+from filetrail.local.lambda_context import LambdaContext
+
+MAX_ATTEMPTS = 3
+RETRY_DELAY_SECONDS = 1
+POLL_WAIT_SECONDS = 1
+DEAD_LETTER_REASON = "RETRIES_EXHAUSTED"
+
+Handler = Callable[[Any, Any], Any]
+logger = logging.getLogger(__name__)
+
+
+class FailureCapture(logging.Handler):
+    """Remembers, per thread, the last error the handler logged: the dead-letter reason."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.ERROR)
+        self._local = threading.local()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.exc_info and record.exc_info[1] is not None:
+            error = record.exc_info[1]
+            self._local.last = f"{type(error).__name__}: {error}"
+        else:
+            self._local.last = record.getMessage()
+
+    def take(self) -> str | None:
+        last: str | None = getattr(self._local, "last", None)
+        self._local.last = None
+        return last
+
+
+@dataclass
+class Stats:
+    invocations: int = 0
+    retried: int = 0
+    dead_lettered: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, **counts: int) -> None:
+        with self._lock:
+            for name, value in counts.items():
+                setattr(self, name, getattr(self, name) + value)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        *,
+        sqs: Any,
+        queue_url: str,
+        queue_arn: str,
+        dlq_url: str,
+        handler: Handler,
+        function_name: str,
+        region: str,
+        failures: FailureCapture,
+        workers: int = 2,
+    ) -> None:
+        self._sqs = sqs
+        self._queue_url = queue_url
+        self._queue_arn = queue_arn
+        self._dlq_url = dlq_url
+        self._handler = handler
+        self._function = function_name
+        self._region = region
+        self._failures = failures
+        self._stop = threading.Event()
+        self._threads = [
+            threading.Thread(target=self._run, name=f"filetrail-dispatcher-{n}", daemon=True)
+            for n in range(workers)
+        ]
+        self.stats = Stats()
+
+    def start(self) -> None:
+        for thread in self._threads:
+            thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                response = self._sqs.receive_message(
+                    QueueUrl=self._queue_url,
+                    MaxNumberOfMessages=1,
+                    WaitTimeSeconds=POLL_WAIT_SECONDS,
+                    AttributeNames=["All"],
+                    MessageAttributeNames=["All"],
+                )
+            except (ClientError, BotoCoreError) as error:
+                if self._stop.is_set():
+                    return
+                logger.warning("receive from %s failed: %s", self._queue_url, error)
+                self._stop.wait(RETRY_DELAY_SECONDS)
+                continue
+            for message in response.get("Messages", []):
+                self.invoke(message)
+
+    def invoke(self, message: dict[str, Any]) -> None:
+        """One Lambda invocation for one message, then delete, retry or dead-letter it."""
+        request_id = str(uuid.uuid4())
+        context = LambdaContext(self._function, request_id, self._region)
+        event = {"Records": [self._record(message)]}
+        traced = global_sdk_config.sdk_enabled()
+        if traced:
+            segment = xray_recorder.begin_segment(
+                name=self._function, traceid=TraceId().to_id(), sampling=1
+            )
+            segment.origin = "AWS::Lambda::Function"
+            segment.put_annotation("requestId", request_id)
+        self._failures.take()
+        try:
+            result = self._handler(event, context)
+            failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+        except Exception as error:  # noqa: BLE001 - Lambda would report any error as a failure
+            failed = {message["MessageId"]}
+            reason: str | None = f"{type(error).__name__}: {error}"
+        else:
+            reason = self._failures.take()
+        finally:
+            if traced:
+                xray_recorder.end_segment()
+        self.stats.add(invocations=1)
+        try:
+            if message["MessageId"] in failed:
+                self._retry_or_dead_letter(message, reason or "the handler reported a failure")
+            else:
+                self._sqs.delete_message(
+                    QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+        except (ClientError, BotoCoreError) as error:
+            logger.warning("could not settle message %s: %s", message["MessageId"], error)
+
+    def _retry_or_dead_letter(self, message: dict[str, Any], reason: str) -> None:
+        attempts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))
+        if attempts < MAX_ATTEMPTS:
+            self.stats.add(retried=1)
+            self._sqs.change_message_visibility(
+                QueueUrl=self._queue_url,
+                ReceiptHandle=message["ReceiptHandle"],
+                VisibilityTimeout=RETRY_DELAY_SECONDS,
+            )
+            return
+        try:
+            record: Any = json.loads(message["Body"])
+        except ValueError:
+            record = message["Body"]
+        body = {
+            "source": "filetrail-local-dispatcher",
+            "reason": DEAD_LETTER_REASON,
+            "error": reason,
+            "attempts": attempts,
+            "messageId": message["MessageId"],
+            "record": record,
+        }
+        self._sqs.send_message(QueueUrl=self._dlq_url, MessageBody=json.dumps(body))
+        self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
+        self.stats.add(dead_lettered=1)
+
+    def _record(self, message: dict[str, Any]) -> dict[str, Any]:
+        """The record Lambda's SQS event source builds from a received message."""
+        body = message["Body"]
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": body,
+            "attributes": dict(message.get("Attributes", {})),
+            "messageAttributes": dict(message.get("MessageAttributes", {})),
+            "md5OfBody": message.get("MD5OfBody") or hashlib.md5(body.encode()).hexdigest(),  # noqa: S324 - SQS's own checksum
+            "eventSource": "aws:sqs",
+            "eventSourceARN": self._queue_arn,
+            "awsRegion": self._region,
+        }

@@ -1,0 +1,285 @@
+"""The whole pipeline on one machine: moto as a real HTTP server on 127.0.0.1, the bucket,
+the audit table (from the schema module the Pulumi program uses), a queue fed by the
+bucket's notifications with its dead-letter queue, the dispatcher, and the X-Ray relay.
+
+moto cannot run Lambda, so S3 notifies a queue and the dispatcher plays Lambda's SQS event
+source. One local stack per process: the handler's clients find the emulator through
+AWS_ENDPOINT_URL, and the X-Ray recorder is process-global.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+
+import boto3
+from aws_xray_sdk import global_sdk_config
+from aws_xray_sdk.core import xray_recorder
+from moto.server import ThreadedMotoServer
+
+from filetrail.errors import CliError
+from filetrail.local.dispatcher import Dispatcher, FailureCapture
+from filetrail.local.xray_relay import XRayRelay
+from handlers import schema
+from handlers.app import build_runtime
+from handlers.logs import LOGGER_NAME, JsonFormatter
+
+HOST = "127.0.0.1"
+REGION = "us-east-1"
+BUCKET = "filetrail-local-uploads"
+TABLE = "filetrail-local-audit"
+QUEUE = "filetrail-local-notifications"
+DLQ = "filetrail-local-dlq"
+FUNCTION = "filetrail-local-handler"
+CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
+QUEUE_VISIBILITY_SECONDS = 30
+# Variables that would send the handler's clients somewhere other than the emulator.
+_ENDPOINT_VARIABLES = tuple(
+    f"AWS_ENDPOINT_URL_{service}" for service in ("S3", "DYNAMODB", "SQS", "XRAY")
+)
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    endpoint_url: str
+    region: str
+    bucket: str
+    table: str
+    queue_url: str
+    dlq_url: str
+
+    def to_json(self) -> dict[str, str]:
+        """The ready line's document (DESIGN.md): these keys, in this order."""
+        return {
+            "endpoint_url": self.endpoint_url,
+            "region": self.region,
+            "bucket": self.bucket,
+            "table": self.table,
+            "queue_url": self.queue_url,
+            "dlq_url": self.dlq_url,
+        }
+
+    def environment(self) -> dict[str, str]:
+        """What a shell needs to point the AWS CLI, boto3 and filetrail at this stack."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint_url,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": CREDENTIALS["aws_access_key_id"],
+            "AWS_SECRET_ACCESS_KEY": CREDENTIALS["aws_secret_access_key"],
+            "FILETRAIL_TABLE": self.table,
+            "FILETRAIL_BUCKET": self.bucket,
+            "FILETRAIL_QUEUE_URL": self.queue_url,
+        }
+
+
+class LocalStack:
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        handler_settings: Mapping[str, str] | None = None,
+        log_handler: logging.Handler | None = None,
+        workers: int = 2,
+    ) -> None:
+        self._port = port
+        self._settings = dict(handler_settings or {})
+        self._log_handler = log_handler or _stderr_json_handler()
+        self._workers = workers
+        self._server: ThreadedMotoServer | None = None
+        self._relay: XRayRelay | None = None
+        self._saved_env: dict[str, str | None] = {}
+        self._saved_handlers: list[logging.Handler] = []
+        self._failures = FailureCapture()
+        self._sdk_was_enabled = global_sdk_config.sdk_enabled()
+        self.dispatcher: Dispatcher | None = None
+        self.endpoints: Endpoints | None = None
+        self.session: boto3.session.Session | None = None
+
+    def __enter__(self) -> LocalStack:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> Endpoints:
+        _check_port_free(self._port)
+        logging.getLogger("werkzeug").setLevel(logging.ERROR)
+        # The SDK warns for every AWS call made outside an invocation (the dispatcher's polls).
+        logging.getLogger("aws_xray_sdk").setLevel(logging.ERROR)
+        self._server = ThreadedMotoServer(ip_address=HOST, port=self._port, verbose=False)
+        self._server.start()
+        try:
+            return self._provision()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _provision(self) -> Endpoints:
+        assert self._server is not None  # noqa: S101 - start() set it
+        _, port = self._server.get_host_and_port()
+        endpoint = f"http://{HOST}:{port}"
+        self.session = boto3.session.Session(
+            aws_access_key_id=CREDENTIALS["aws_access_key_id"],
+            aws_secret_access_key=CREDENTIALS["aws_secret_access_key"],
+            region_name=REGION,
+        )
+        s3: Any = self.session.client("s3", endpoint_url=endpoint)
+        sqs: Any = self.session.client("sqs", endpoint_url=endpoint)
+        dynamodb: Any = self.session.client("dynamodb", endpoint_url=endpoint)
+        xray: Any = self.session.client("xray", endpoint_url=endpoint)
+        dynamodb.create_table(**schema.create_table_request(TABLE))
+        s3.create_bucket(Bucket=BUCKET)
+        s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+        dlq_url = sqs.create_queue(QueueName=DLQ)["QueueUrl"]
+        queue_url = sqs.create_queue(
+            QueueName=QUEUE,
+            Attributes={"VisibilityTimeout": str(QUEUE_VISIBILITY_SECONDS)},
+        )["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        s3.put_bucket_notification_configuration(
+            Bucket=BUCKET,
+            NotificationConfiguration={
+                "QueueConfigurations": [
+                    {"QueueArn": queue_arn, "Events": ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]}
+                ]
+            },
+        )
+        self.endpoints = Endpoints(endpoint, REGION, BUCKET, TABLE, queue_url, dlq_url)
+        self._relay = XRayRelay(xray)
+        self._relay.start()
+        self._patch_environment(endpoint, self._relay.address)
+        self._route_handler_logs()
+        xray_recorder.configure(daemon_address=self._relay.address)
+        settings = {
+            schema.ENV_TABLE_NAME: TABLE,
+            schema.ENV_DLQ_URL: dlq_url,
+            **self._settings,
+        }
+        runtime = build_runtime(settings, session=self.session)
+        self.dispatcher = Dispatcher(
+            sqs=sqs,
+            queue_url=queue_url,
+            queue_arn=queue_arn,
+            dlq_url=dlq_url,
+            handler=runtime.handle,
+            function_name=FUNCTION,
+            region=REGION,
+            failures=self._failures,
+            workers=self._workers,
+        )
+        self.dispatcher.start()
+        return self.endpoints
+
+    def stop(self) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
+            self.dispatcher = None
+        if self._relay is not None:
+            self._relay.stop()
+            self._relay = None
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
+        self._restore_handler_logs()
+        self._restore_environment()
+
+    def client(self, service: str) -> Any:
+        """A client on the emulator (for uploads in the demo and tests)."""
+        if self.session is None or self.endpoints is None:
+            raise CliError("the local stack is not running")
+        return self.session.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.endpoints.endpoint_url,
+        )
+
+    @property
+    def segments_forwarded(self) -> int:
+        return self._relay.forwarded if self._relay else 0
+
+    def _patch_environment(self, endpoint: str, daemon: str) -> None:
+        """The handler builds its clients from the environment, as it does in Lambda."""
+        wanted: dict[str, str | None] = {
+            "AWS_ENDPOINT_URL": endpoint,
+            "AWS_XRAY_DAEMON_ADDRESS": daemon,
+            **dict.fromkeys(_ENDPOINT_VARIABLES),
+        }
+        for name, value in wanted.items():
+            self._saved_env.setdefault(name, os.environ.get(name))
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        if "AWS_XRAY_SDK_ENABLED" not in os.environ:
+            global_sdk_config.set_sdk_enabled(True)
+
+    def _restore_environment(self) -> None:
+        for name, value in self._saved_env.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        self._saved_env.clear()
+        if "AWS_XRAY_SDK_ENABLED" not in os.environ:
+            global_sdk_config.set_sdk_enabled(self._sdk_was_enabled)
+
+    def _route_handler_logs(self) -> None:
+        """Handler log lines go where the caller says, so stdout stays the ready line's."""
+        logger = logging.getLogger(LOGGER_NAME)
+        self._saved_handlers = [
+            h for h in logger.handlers if isinstance(h.formatter, JsonFormatter)
+        ]
+        for handler in self._saved_handlers:
+            logger.removeHandler(handler)
+        if self._log_handler.formatter is None:
+            self._log_handler.setFormatter(JsonFormatter())
+        logger.addHandler(self._log_handler)
+        logger.addHandler(self._failures)
+
+    def _restore_handler_logs(self) -> None:
+        logger = logging.getLogger(LOGGER_NAME)
+        for handler in (self._log_handler, self._failures):
+            logger.removeHandler(handler)
+        for handler in self._saved_handlers:
+            logger.addHandler(handler)
+        self._saved_handlers = []
+
+
+class _StderrHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stderr` is when a line is logged."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+def _stderr_json_handler() -> logging.Handler:
+    handler = _StderrHandler()
+    handler.setFormatter(JsonFormatter())
+    return handler
+
+
+def _check_port_free(port: int) -> None:
+    """moto's server thread would die silently on a taken port; fail clearly instead."""
+    if port == 0:
+        return
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    try:
+        probe.bind((HOST, port))
+    except OSError as error:
+        raise CliError(f"port {port} on {HOST} is not available: {error.strerror}") from None
+    finally:
+        probe.close()
