@@ -52,7 +52,6 @@ def upload_bucket(name: str, cfg: PipelineConfig, parent: pulumi.Resource) -> Up
                 apply_server_side_encryption_by_default=aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
                     sse_algorithm="AES256"
                 ),
-                bucket_key_enabled=True,
             )
         ],
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[ownership]),
