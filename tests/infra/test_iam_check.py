@@ -2,7 +2,13 @@
 
 import pytest
 
-from tests.support.iam_check import UnsupportedPolicy, check, is_allowed, parliament_findings
+from tests.support.iam_check import (
+    UnsupportedPolicy,
+    check,
+    is_allowed,
+    parliament_findings,
+    retarget,
+)
 
 BUCKET = "arn:aws:s3:::uploads"
 
@@ -73,3 +79,17 @@ def test_statements_with_conditions_are_refused() -> None:
 
 def test_parliament_flags_an_object_action_on_a_bucket_arn() -> None:
     assert parliament_findings(_policy(_allow("s3:GetObject", BUCKET))) != []
+
+
+def test_retarget_moves_object_calls_to_the_deployed_bucket() -> None:
+    calls = [("s3", "GetObject", "arn:aws:s3:::local/a/b.pdf"), ("sqs", "SendMessage", "q1")]
+    moved = retarget(calls, {"arn:aws:s3:::local": "arn:aws:s3:::deployed", "q1": "q2"})
+    assert moved == [
+        ("s3", "GetObject", "arn:aws:s3:::deployed/a/b.pdf"),
+        ("sqs", "SendMessage", "q2"),
+    ]
+
+
+def test_retarget_leaves_similarly_named_buckets_alone() -> None:
+    calls = [("s3", "GetObject", "arn:aws:s3:::local-other/k")]
+    assert retarget(calls, {"arn:aws:s3:::local": "arn:aws:s3:::deployed"}) == calls

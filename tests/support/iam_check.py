@@ -129,3 +129,20 @@ def parliament_findings(policy: Mapping[str, Any]) -> list[str]:
         gc.collect()
     analyze_policy_string = parliament.analyze_policy_string
     return [str(finding) for finding in analyze_policy_string(json.dumps(policy)).findings]
+
+
+def retarget(calls: Iterable[RecordedCall], arns: Mapping[str, str]) -> list[RecordedCall]:
+    """Point calls recorded against an emulator at the deployed stack's resources.
+
+    `arns` maps a recorded resource ARN (the emulator's bucket, table, queue) to the stack's;
+    a call on an object keeps its key: `arn:aws:s3:::local/k` -> `arn:aws:s3:::deployed/k`.
+    """
+    retargeted = []
+    for service, operation, recorded_resource in calls:
+        resource = recorded_resource
+        for recorded, deployed in arns.items():
+            if resource == recorded or resource.startswith(recorded + "/"):
+                resource = deployed + resource[len(recorded) :]
+                break
+        retargeted.append((service, operation, resource))
+    return retargeted
