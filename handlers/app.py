@@ -19,7 +19,7 @@ from botocore.config import Config
 
 from handlers import schema, tracing
 from handlers.deadletter import DeadLetterQueue
-from handlers.events import InvalidRecord, TestEventRecord, UploadRecord, parse_notification
+from handlers.events import InvalidRecord, S3TestEvent, UploadRecord, parse_notification
 from handlers.logs import get_logger, log_outcome
 from handlers.objects import ObjectStore
 from handlers.schema import Outcome, Reason
@@ -81,9 +81,9 @@ class Runtime:
         return {"outcomes": outcomes}
 
     def _handle_record(
-        self, record: UploadRecord | TestEventRecord | InvalidRecord, invocation: Invocation
+        self, record: UploadRecord | S3TestEvent | InvalidRecord, invocation: Invocation
     ) -> str:
-        if isinstance(record, TestEventRecord):
+        if isinstance(record, S3TestEvent):
             log_outcome(self.logger, Outcome.TEST_EVENT, **{schema.LOG_BUCKET: record.bucket})
             return Outcome.TEST_EVENT
         if isinstance(record, InvalidRecord):

@@ -85,7 +85,7 @@ class UploadRecord:
 
 
 @dataclass(frozen=True)
-class TestEventRecord:
+class S3TestEvent:
     bucket: str | None
     message_id: str | None
 
@@ -97,7 +97,7 @@ class InvalidRecord:
     message_id: str | None
 
 
-ParsedRecord = UploadRecord | TestEventRecord | InvalidRecord
+ParsedRecord = UploadRecord | S3TestEvent | InvalidRecord
 
 
 def parse_notification(event: Any) -> Iterator[ParsedRecord]:
@@ -106,7 +106,7 @@ def parse_notification(event: Any) -> Iterator[ParsedRecord]:
         yield InvalidRecord(f"event is {type(event).__name__}, not an object", event, None)
         return
     if event.get("Event") == "s3:TestEvent":
-        yield TestEventRecord(_optional_str(event.get("Bucket")), None)
+        yield S3TestEvent(_optional_str(event.get("Bucket")), None)
         return
     records = event.get("Records")
     if not isinstance(records, list) or not records:
@@ -131,7 +131,7 @@ def _parse_sqs_message(message: Mapping[str, Any]) -> Iterator[ParsedRecord]:
         yield InvalidRecord(f"SQS body is not JSON: {error}", message, message_id)
         return
     if isinstance(inner, Mapping) and inner.get("Event") == "s3:TestEvent":
-        yield TestEventRecord(_optional_str(inner.get("Bucket")), message_id)
+        yield S3TestEvent(_optional_str(inner.get("Bucket")), message_id)
         return
     records = inner.get("Records") if isinstance(inner, Mapping) else None
     if not isinstance(records, list) or not records:

@@ -40,11 +40,19 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(document, default=str, ensure_ascii=True, separators=(",", ":"))
 
 
+class StdoutHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever `sys.stdout` is at the time (Lambda's, or a test's capture)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stdout
+        super().emit(record)
+
+
 def get_logger(level: str = "INFO") -> logging.Logger:
     """The package logger, writing JSON lines to stdout (Lambda ships stdout to CloudWatch)."""
     logger = logging.getLogger(LOGGER_NAME)
     if not any(isinstance(h.formatter, JsonFormatter) for h in logger.handlers):
-        handler = logging.StreamHandler(sys.stdout)
+        handler = StdoutHandler()
         handler.setFormatter(JsonFormatter())
         logger.addHandler(handler)
     logger.setLevel(level)

@@ -16,18 +16,16 @@ from aws_xray_sdk import global_sdk_config
 from aws_xray_sdk.core import patch, xray_recorder
 
 TRACE_ENV = "_X_AMZN_TRACE_ID"
-_configured = False
+_patched = False
 
 
 def configure() -> None:
-    """Once per container: never fail a request for a missing segment; trace AWS calls."""
-    global _configured  # noqa: PLW0603 - the SDK's recorder is itself process-global
-    if _configured:
-        return
+    """Per container: never fail a request for a missing segment; trace AWS calls."""
+    global _patched  # noqa: PLW0603 - botocore patching is process-wide by nature
     xray_recorder.configure(context_missing="IGNORE_ERROR", service="filetrail")
-    if global_sdk_config.sdk_enabled():
+    if global_sdk_config.sdk_enabled() and not _patched:
         patch(("botocore",))
-    _configured = True
+        _patched = True
 
 
 def current_trace_id() -> str | None:

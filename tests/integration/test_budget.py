@@ -1,0 +1,64 @@
+"""Per processed file on the success path: the requests and bytes the handler spends.
+
+Budget (issue #2): 1 S3 read + 1 tag request, at most 64 KiB read whatever the file
+size, at most 2 DynamoDB write requests. Write units are computed from the request
+items by DynamoDB's documented rules (tests/support/capacity.py), since moto reports
+no consumed capacity.
+"""
+
+from __future__ import annotations
+
+import boto3
+import pytest
+
+from tests.support.call_recorder import CallRecorder
+from tests.support.capacity import request_write_units
+from tests.support.pipeline import Pipeline, provision
+from tests.support.samples import PNG, padded
+
+KIB = 1024
+MIB = 1024 * KIB
+WRITE_OPERATIONS = frozenset(
+    {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+)
+
+
+@pytest.fixture
+def recorded(session: boto3.session.Session) -> tuple[Pipeline, CallRecorder]:
+    recorder = CallRecorder().attach(session)
+    pipeline = provision(session, MAX_FILE_BYTES=str(200 * MIB))
+    return pipeline, recorder
+
+
+@pytest.mark.parametrize("size", [KIB, MIB, 100 * MIB], ids=["1KiB", "1MiB", "100MiB"])
+def test_success_path_stays_within_budget(
+    recorded: tuple[Pipeline, CallRecorder], size: int
+) -> None:
+    pipeline, recorder = recorded
+    record = pipeline.upload("big.png", padded(PNG, size))
+    recorder.reset()
+
+    pipeline.process(record)
+    calls = list(recorder.calls)
+
+    assert pipeline.types("big.png") == ["RECEIVED", "VALIDATED", "STORED"]
+    assert recorder.count("s3", "GetObject") == 1
+    assert recorder.count("s3", "PutObjectTagging") == 1
+    assert recorder.count("s3") == 2
+    assert recorder.bytes_read == min(size, 64 * KIB)
+    writes = [c for c in calls if c.operation in WRITE_OPERATIONS]
+    assert [c.operation for c in writes] == ["TransactWriteItems", "TransactWriteItems"]
+    assert sum(request_write_units(c.operation, c.params) for c in writes) <= 14
+
+
+def test_duplicate_delivery_costs_one_read_and_no_write(
+    recorded: tuple[Pipeline, CallRecorder],
+) -> None:
+    pipeline, recorder = recorded
+    record = pipeline.upload("doc.png", padded(PNG, KIB))
+    pipeline.process(record)
+    recorder.reset()
+
+    pipeline.process(record)
+
+    assert [(c.service, c.operation) for c in recorder.calls] == [("dynamodb", "BatchGetItem")]

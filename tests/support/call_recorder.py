@@ -1,0 +1,98 @@
+"""Record every AWS call a boto3 session's clients make: service, IAM action, resource.
+
+Registered on the session's event system before any client exists, it sees exactly
+what the handler asks of AWS, which the budget tests count and the IAM tests check
+against the generated policy.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlparse
+
+import boto3
+
+ACCOUNT = "123456789012"
+
+# Operations that IAM authorises as another action when they name an object version.
+_VERSIONED_ACTIONS = {
+    "GetObject": "GetObjectVersion",
+    "GetObjectTagging": "GetObjectVersionTagging",
+    "PutObjectTagging": "PutObjectVersionTagging",
+}
+
+
+@dataclass(frozen=True)
+class Call:
+    service: str
+    operation: str
+    action: str
+    resource_arn: str
+    params: dict[str, Any]
+
+
+@dataclass
+class CallRecorder:
+    region: str = "us-east-1"
+    calls: list[Call] = field(default_factory=list)
+    bytes_read: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def attach(self, session: boto3.session.Session) -> CallRecorder:
+        session.events.register("provide-client-params.*.*", self._on_params)
+        session.events.register("after-call.s3.GetObject", self._on_get_object)
+        return self
+
+    def _on_params(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        service = model.service_model.endpoint_prefix
+        operation = model.name
+        action = operation
+        if service == "s3" and params.get("VersionId"):
+            action = _VERSIONED_ACTIONS.get(operation, operation)
+        call = Call(service, operation, action, self._arn(service, params), dict(params))
+        with self._lock:
+            self.calls.append(call)
+
+    def _on_get_object(self, parsed: dict[str, Any], **_: Any) -> None:
+        with self._lock:
+            self.bytes_read += int(parsed.get("ContentLength", 0))
+
+    def _arn(self, service: str, params: dict[str, Any]) -> str:
+        if service == "s3":
+            bucket = params.get("Bucket", "")
+            return (
+                f"arn:aws:s3:::{bucket}/{params['Key']}"
+                if "Key" in params
+                else f"arn:aws:s3:::{bucket}"
+            )
+        if service == "dynamodb":
+            table = params.get("TableName")
+            if table is None:
+                tables = params.get("RequestItems") or {}
+                items = params.get("TransactItems") or []
+                names = list(tables) or [next(iter(i.values()))["TableName"] for i in items]
+                table = names[0] if names else ""
+            arn = f"arn:aws:dynamodb:{self.region}:{ACCOUNT}:table/{table}"
+            return f"{arn}/index/{params['IndexName']}" if params.get("IndexName") else arn
+        if service == "sqs":
+            name = urlparse(params.get("QueueUrl", "")).path.rsplit("/", 1)[-1]
+            return f"arn:aws:sqs:{self.region}:{ACCOUNT}:{name}"
+        return "*"
+
+    def triples(self) -> list[tuple[str, str, str]]:
+        """`(service, action, resource_arn)`, the shape the IAM checker takes."""
+        return sorted({(c.service, c.action, c.resource_arn) for c in self.calls})
+
+    def count(self, service: str, *operations: str) -> int:
+        return sum(
+            1
+            for c in self.calls
+            if c.service == service and (not operations or c.operation in operations)
+        )
+
+    def reset(self) -> None:
+        with self._lock:
+            self.calls.clear()
+            self.bytes_read = 0

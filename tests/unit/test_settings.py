@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import pytest
+
+from handlers.errors import ConfigurationError
+from handlers.settings import Settings
+
+
+def test_defaults_apply_when_only_the_table_is_set() -> None:
+    settings = Settings.from_env({"TABLE_NAME": "audit"})
+
+    assert settings.max_file_bytes == 10 * 1024 * 1024
+    assert settings.allowed_types == ("image/*", "application/pdf", "text/plain")
+    assert (settings.tag_objects, settings.dlq_url, settings.header_bytes) == (True, None, 65536)
+
+
+def test_missing_table_is_a_clear_error() -> None:
+    with pytest.raises(ConfigurationError, match="TABLE_NAME is required"):
+        Settings.from_env({})
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    with pytest.raises(ConfigurationError) as caught:
+        Settings.from_env(
+            {
+                "TABLE_NAME": "t",
+                "MAX_FILE_BYTES": "ten",
+                "ALLOWED_TYPES": "image",
+                "TAG_OBJECTS": "maybe",
+                "HEADER_BYTES": "999999",
+            }
+        )
+
+    message = str(caught.value)
+    for name in ("MAX_FILE_BYTES", "ALLOWED_TYPES", "TAG_OBJECTS", "HEADER_BYTES"):
+        assert name in message
+
+
+def test_allowed_types_are_normalised() -> None:
+    settings = Settings.from_env(
+        {"TABLE_NAME": "t", "ALLOWED_TYPES": " Image/PNG , application/pdf ,"}
+    )
+
+    assert settings.allowed_types == ("image/png", "application/pdf")
+
+
+def test_tagging_can_be_switched_off() -> None:
+    assert Settings.from_env({"TABLE_NAME": "t", "TAG_OBJECTS": "false"}).tag_objects is False

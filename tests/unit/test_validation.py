@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import pytest
+
+from handlers.schema import Reason
+from handlers.validation import Inspection, Policy, check_name, detect_type, is_allowed, validate
+from tests.support.samples import ELF, HTML, JPEG, PDF, PE_EXE, PNG, TEXT
+
+POLICY = Policy(max_file_bytes=1000, allowed_types=("image/*", "application/pdf", "text/plain"))
+
+
+def inspect(header: bytes, size: int | None = None, content_type: str | None = None) -> Inspection:
+    return Inspection(
+        total_size=len(header) if size is None else size, header=header, content_type=content_type
+    )
+
+
+@pytest.mark.parametrize(
+    ("header", "mime"),
+    [
+        (PNG, "image/png"),
+        (JPEG, "image/jpeg"),
+        (PDF, "application/pdf"),
+        (PE_EXE, "application/x-msdownload"),
+        (ELF, "application/x-executable"),
+        (HTML, "text/html"),
+        (TEXT, "text/plain"),
+        (b"<svg xmlns='http://www.w3.org/2000/svg'/>", "image/svg+xml"),
+        (b"\x00\x01\x02", None),
+    ],
+)
+def test_type_is_detected_from_magic_bytes(header: bytes, mime: str | None) -> None:
+    assert detect_type(header, truncated=False) == mime
+
+
+def test_utf8_character_cut_by_the_range_end_is_still_text() -> None:
+    header = ("a" * 10 + "\u00e9").encode()[:-1]
+
+    assert detect_type(header, truncated=True) == "text/plain"
+    assert detect_type(header, truncated=False) is None
+
+
+def test_valid_png_is_accepted_with_its_type() -> None:
+    verdict = validate("a/photo.png", inspect(PNG), POLICY)
+
+    assert (verdict.accepted, verdict.file_type, verdict.reason) == (True, "image/png", None)
+
+
+@pytest.mark.parametrize(
+    ("key", "header", "size", "content_type", "reason"),
+    [
+        ("x.jpg", PE_EXE, None, None, Reason.TYPE_MISMATCH),
+        ("x.png", JPEG, None, None, Reason.TYPE_MISMATCH),
+        ("x.png", PNG, None, "text/html", Reason.TYPE_MISMATCH),
+        ("x.jpg", HTML, None, "image/jpeg", Reason.TYPE_MISMATCH),
+        ("x", PE_EXE, None, None, Reason.TYPE_NOT_ALLOWED),
+        ("x.html", HTML, None, None, Reason.TYPE_NOT_ALLOWED),
+        ("x.png", b"", 0, None, Reason.EMPTY_FILE),
+        ("x.png", PNG, 1001, None, Reason.TOO_LARGE),
+        ("x.bin", b"\x00\x01\x02\x03", None, None, Reason.TYPE_UNKNOWN),
+        ("a\x07b.png", PNG, None, None, Reason.UNSAFE_NAME),
+        ("../x.png", PNG, None, None, Reason.UNSAFE_NAME),
+        ("x" * 252 + ".png", PNG, None, None, Reason.UNSAFE_NAME),
+    ],
+)
+def test_rejections_carry_their_reason(
+    key: str, header: bytes, size: int | None, content_type: str | None, reason: Reason
+) -> None:
+    verdict = validate(key, inspect(header, size, content_type), POLICY)
+
+    assert (verdict.accepted, verdict.reason) == (False, reason)
+    assert verdict.message
+
+
+def test_exactly_the_limit_is_accepted_and_one_byte_over_is_not() -> None:
+    assert validate("x.png", inspect(PNG, 1000), POLICY).accepted
+    assert validate("x.png", inspect(PNG, 1001), POLICY).reason == Reason.TOO_LARGE
+
+
+def test_generic_declared_content_type_is_not_a_mismatch() -> None:
+    assert validate("x.pdf", inspect(PDF, content_type="binary/octet-stream"), POLICY).accepted
+
+
+def test_content_type_parameters_are_ignored() -> None:
+    assert validate(
+        "n.txt", inspect(TEXT, content_type="text/plain; charset=utf-8"), POLICY
+    ).accepted
+
+
+def test_wildcard_never_admits_active_content() -> None:
+    assert not is_allowed("image/svg+xml", ("image/*",))
+    assert is_allowed("image/svg+xml", ("image/svg+xml",))
+    assert is_allowed("image/webp", ("image/*",))
+
+
+def test_safe_unicode_name_passes() -> None:
+    assert check_name("reports/\u00e9t\u00e9 2026 \U0001f4c4.pdf") is None
