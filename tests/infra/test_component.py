@@ -1,5 +1,5 @@
 from infra.pipeline import COMPONENT_TYPE
-from tests.infra.harness import COMPONENT_NAME, Deployment
+from tests.infra.harness import COMPONENT_NAME, REPO_ROOT, Deployment
 
 
 def test_component_uses_the_filetrail_type_token(stack: Deployment) -> None:
@@ -19,3 +19,11 @@ def test_every_child_is_named_from_the_component(stack: Deployment) -> None:
     children = [r.name for r in stack.resources if r.type != COMPONENT_TYPE]
     assert children
     assert all(name.startswith(f"{COMPONENT_NAME}-") for name in children)
+
+
+def test_infra_code_reads_no_environment_variables() -> None:
+    sources = (REPO_ROOT / "infra").glob("*.py")
+    offenders = [
+        p.name for p in sources if "os.environ" in p.read_text() or "getenv" in p.read_text()
+    ]
+    assert offenders == []
