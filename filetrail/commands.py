@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import time
 
+from botocore.exceptions import ClientError
+
 from filetrail import render
 from filetrail.context import Context
 from filetrail.errors import EXIT_DRIFT, EXIT_OK, CliError, UnknownFileError, UsageError
@@ -20,7 +22,7 @@ from filetrail.reprocess import (
 )
 from filetrail.trace import console_url, fetch_timeline
 from filetrail.verify import every_document, verify_all
-from handlers.aws_errors import translate
+from handlers.aws_errors import error_code, translate
 from handlers.model import AuditEvent, StatusItem
 from handlers.schema import EventType, Status
 
@@ -161,6 +163,10 @@ def reprocess(ctx: Context, args: argparse.Namespace) -> int:
             )
     except CliError:
         raise
+    except ClientError as error:
+        if error_code(error) == "ResourceNotFoundException":
+            raise CliError(f"function not found: {error}; check --function") from error
+        raise translate(error, f"submit {ref.label} for reprocessing") from error
     except Exception as error:
         raise translate(error, f"submit {ref.label} for reprocessing") from error
     outcome = None

@@ -115,7 +115,9 @@ def status(out: Console, item: StatusItem) -> None:
 def status_list(out: Console, items: Iterable[StatusItem], cursor: str | None) -> None:
     table = Table(expand=False)
     for name in ("uploaded at", "status", "stage", "reason", "type", "size", "file"):
-        table.add_column(name, justify="right" if name == "size" else "left")
+        table.add_column(
+            name, justify="right" if name == "size" else "left", no_wrap=name == "uploaded at"
+        )
     count = 0
     for item in items:
         count += 1
