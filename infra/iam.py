@@ -22,8 +22,8 @@ OBJECT_ACTIONS = (
     "s3:PutObjectTagging",
     "s3:PutObjectVersionTagging",
 )
-# TransactWriteItems is authorised per contained operation (Put, ConditionCheck).
-TABLE_ACTIONS = ("dynamodb:BatchGetItem", "dynamodb:ConditionCheckItem", "dynamodb:PutItem")
+# TransactWriteItems is authorised per contained item; filetrail's hold Put items only.
+TABLE_ACTIONS = ("dynamodb:BatchGetItem", "dynamodb:PutItem")
 DLQ_ACTIONS = ("sqs:SendMessage",)
 LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 # X-Ray has no resource-level permissions; "*" is the only resource it accepts.

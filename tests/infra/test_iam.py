@@ -5,25 +5,17 @@ from typing import Any
 import pytest
 
 from tests.infra.harness import Deployment
-from tests.support.iam_check import RecordedCall, check, is_allowed, parliament_findings
+from tests.support.handler_calls import EMULATOR_ARNS, record_handler_calls
+from tests.support.iam_check import (
+    RecordedCall,
+    check,
+    is_allowed,
+    parliament_findings,
+    retarget,
+)
 
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 OBJECT_KEY = "incoming/report.pdf"
-
-# Every call the handler makes (handlers/objects.py, store.py, deadletter.py), as a recorder
-# of botocore events reports them. Replace with the integration suite's recorder output:
-# the test below only needs `(service, operation, resource_arn)` tuples.
-HANDLER_CALLS = (
-    ("s3", "GetObject", "{bucket_arn}/" + OBJECT_KEY),
-    ("s3", "GetObjectVersion", "{bucket_arn}/" + OBJECT_KEY),
-    ("s3", "GetObjectTagging", "{bucket_arn}/" + OBJECT_KEY),
-    ("s3", "GetObjectVersionTagging", "{bucket_arn}/" + OBJECT_KEY),
-    ("s3", "PutObjectTagging", "{bucket_arn}/" + OBJECT_KEY),
-    ("s3", "PutObjectVersionTagging", "{bucket_arn}/" + OBJECT_KEY),
-    ("dynamodb", "BatchGetItem", "{table_arn}"),
-    ("dynamodb", "TransactWriteItems", "{table_arn}"),
-    ("sqs", "SendMessage", "{queue_arn}"),
-)
 
 
 @pytest.fixture
@@ -33,12 +25,28 @@ def function_policy(stack: Deployment) -> dict[str, Any]:
 
 @pytest.fixture
 def recorded_calls(stack: Deployment) -> list[RecordedCall]:
-    arns = {
-        "bucket_arn": stack.one("aws:s3/bucket:Bucket").state["arn"],
-        "table_arn": stack.one("aws:dynamodb/table:Table").state["arn"],
-        "queue_arn": stack.one("aws:sqs/queue:Queue").state["arn"],
+    """The handler's calls, recorded live on the emulator, pointed at this stack's ARNs."""
+    deployed = {
+        EMULATOR_ARNS["bucket"]: stack.one("aws:s3/bucket:Bucket").state["arn"],
+        EMULATOR_ARNS["table"]: stack.one("aws:dynamodb/table:Table").state["arn"],
+        EMULATOR_ARNS["queue"]: stack.one("aws:sqs/queue:Queue").state["arn"],
     }
-    return [(s, op, arn.format(**arns)) for s, op, arn in HANDLER_CALLS]
+    return retarget(record_handler_calls(), deployed)
+
+
+def test_recording_saw_every_kind_of_call_the_handler_makes() -> None:
+    actions = {(service, action) for service, action, _ in record_handler_calls()}
+    assert actions == {
+        ("s3", "GetObject"),
+        ("s3", "GetObjectVersion"),
+        ("s3", "GetObjectTagging"),
+        ("s3", "GetObjectVersionTagging"),
+        ("s3", "PutObjectTagging"),
+        ("s3", "PutObjectVersionTagging"),
+        ("dynamodb", "BatchGetItem"),
+        ("dynamodb", "PutItem"),
+        ("sqs", "SendMessage"),
+    }
 
 
 def test_role_is_assumable_by_lambda_only(stack: Deployment) -> None:

@@ -60,12 +60,10 @@ def test_ignored_services_are_not_reported_unused() -> None:
     assert report.ok
 
 
-def test_transact_write_items_needs_put_and_condition_check() -> None:
-    table = "arn:aws:dynamodb:eu-west-1:123456789012:table/t"
-    report = check(
-        _policy(_allow("dynamodb:PutItem", table)), [("dynamodb", "TransactWriteItems", table)]
-    )
-    assert report.denied == [("dynamodb:ConditionCheckItem", table)]
+def test_operation_whose_action_differs_is_checked_as_its_action() -> None:
+    obj = "arn:aws:s3:::b/k"
+    report = check(_policy(_allow("s3:PutObject", obj)), [("s3", "HeadObject", obj)])
+    assert report.denied == [("s3:GetObject", obj)]
 
 
 def test_statements_with_conditions_are_refused() -> None:

@@ -39,7 +39,7 @@ def test_success_path_stays_within_budget(
     recorder.reset()
 
     pipeline.process(record)
-    calls = list(recorder.calls)
+    calls = recorder.requests()
 
     assert pipeline.types("big.png") == ["RECEIVED", "VALIDATED", "STORED"]
     assert recorder.count("s3", "GetObject") == 1

@@ -22,6 +22,12 @@ _VERSIONED_ACTIONS = {
     "GetObjectTagging": "GetObjectVersionTagging",
     "PutObjectTagging": "PutObjectVersionTagging",
 }
+_ITEM_ACTIONS = {
+    "Put": "PutItem",
+    "Update": "UpdateItem",
+    "Delete": "DeleteItem",
+    "ConditionCheck": "ConditionCheckItem",
+}
 
 
 @dataclass(frozen=True)
@@ -31,6 +37,7 @@ class Call:
     action: str
     resource_arn: str
     params: dict[str, Any]
+    request: int
 
 
 @dataclass
@@ -38,6 +45,7 @@ class CallRecorder:
     region: str = "us-east-1"
     calls: list[Call] = field(default_factory=list)
     bytes_read: int = 0
+    _requests: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def attach(self, session: boto3.session.Session) -> CallRecorder:
@@ -51,9 +59,19 @@ class CallRecorder:
         action = operation
         if service == "s3" and params.get("VersionId"):
             action = _VERSIONED_ACTIONS.get(operation, operation)
-        call = Call(service, operation, action, self._arn(service, params), dict(params))
+        arn = self._arn(service, params)
         with self._lock:
-            self.calls.append(call)
+            self._requests += 1
+            request = self._requests
+        calls = [Call(service, operation, action, arn, dict(params), request)]
+        if operation == "TransactWriteItems":
+            # IAM authorises a transaction per item: Put -> PutItem, ConditionCheck -> ...
+            calls = [
+                Call(service, operation, _ITEM_ACTIONS[kind], arn, dict(params), request)
+                for kind in sorted({next(iter(item)) for item in params["TransactItems"]})
+            ]
+        with self._lock:
+            self.calls.extend(calls)
 
     def _on_get_object(self, parsed: dict[str, Any], **_: Any) -> None:
         with self._lock:
@@ -86,11 +104,20 @@ class CallRecorder:
         return sorted({(c.service, c.action, c.resource_arn) for c in self.calls})
 
     def count(self, service: str, *operations: str) -> int:
-        return sum(
-            1
-            for c in self.calls
-            if c.service == service and (not operations or c.operation in operations)
+        return len(
+            {
+                c.request
+                for c in self.calls
+                if c.service == service and (not operations or c.operation in operations)
+            }
         )
+
+    def requests(self) -> list[Call]:
+        """One call per request (a transaction's per-item actions folded together)."""
+        first: dict[int, Call] = {}
+        for call in self.calls:
+            first.setdefault(call.request, call)
+        return list(first.values())
 
     def reset(self) -> None:
         with self._lock:

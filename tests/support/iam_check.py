@@ -21,8 +21,6 @@ RecordedCall = tuple[str, str, str]
 
 # Some API operations are authorised as other IAM actions.
 _OPERATION_ACTIONS: dict[tuple[str, str], tuple[str, ...]] = {
-    # Authorised per item; filetrail's transactions hold Put and ConditionCheck items only.
-    ("dynamodb", "TransactWriteItems"): ("dynamodb:PutItem", "dynamodb:ConditionCheckItem"),
     ("s3", "HeadObject"): ("s3:GetObject",),
 }
 
@@ -105,7 +103,7 @@ def check(
     """Every call allowed; every granted action (outside `ignore_services`) exercised.
 
     `operation_actions` maps a recorded (service, operation) to the IAM actions it needs,
-    for operations whose action differs from their name (TransactWriteItems' items).
+    for operations whose action differs from their name (HeadObject is s3:GetObject).
     """
     ignored = {s.lower() for s in ignore_services}
     needed: set[str] = set()

@@ -111,12 +111,20 @@ class Pipeline:
             messages.extend(batch)
 
 
-def provision(session: boto3.session.Session, **settings: str) -> Pipeline:
-    """Create bucket (versioned), table and dead-letter queue; build the handler runtime."""
+def provision(
+    session: boto3.session.Session,
+    handler_session: boto3.session.Session | None = None,
+    **settings: str,
+) -> Pipeline:
+    """Create bucket (versioned), table and dead-letter queue; build the handler runtime.
+
+    `handler_session`, when given, is the one the handler's clients come from, so a
+    recorder attached to it sees the handler's calls and not the test's own setup.
+    """
     s3 = session.client("s3")
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
     session.client("dynamodb").create_table(**schema.create_table_request(TABLE))
     dlq_url = session.client("sqs").create_queue(QueueName=DLQ)["QueueUrl"]
     environ = {schema.ENV_TABLE_NAME: TABLE, schema.ENV_DLQ_URL: dlq_url, **settings}
-    return Pipeline(session, build_runtime(environ, session), dlq_url)
+    return Pipeline(session, build_runtime(environ, handler_session or session), dlq_url)
