@@ -213,7 +213,10 @@ def project(current: StatusItem | None, event: AuditEvent) -> StatusItem:
         file_size=int(size) if size is not None else None,
         reason=event.reason,
         sequencer=event.upload.get("sequencer"),
-        version_id=event.upload.get("versionId"),
+        # Notifications from unversioned or emulated buckets lack it; the read learns it.
+        version_id=event.upload.get("versionId")
+        or details.get("objectVersionId")
+        or (current.version_id if same_upload and current else None),
         etag=event.upload.get("eTag"),
         trace_id=event.trace_id,
     )

@@ -113,3 +113,19 @@ def test_status_ends_at_the_newest_upload_whatever_the_arrival_order(order: list
 
     assert status is not None
     assert (status.sequencer, status.status, status.version) == ("04", Status.SUCCESS, 8)
+
+
+def test_version_learned_by_the_read_fills_a_notification_without_one() -> None:
+    u = Upload(
+        "bkt", "f.pdf", "ObjectCreated:Put", "2026-11-28T10:00:00.000Z", 10, "etag", None, "01"
+    )
+    events = stream(
+        (u, EventType.RECEIVED, {}),
+        (u, EventType.VALIDATED, {"objectVersionId": "v-real"}),
+        (u, EventType.STORED, {}),
+    )
+
+    status = replay(events)
+
+    assert status is not None
+    assert status.version_id == "v-real"
