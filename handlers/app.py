@@ -61,13 +61,17 @@ class Runtime:
             try:
                 outcomes.append(self._handle_record(record, invocation))
             except Exception as error:
-                self.logger.exception(
-                    "filetrail.error",
-                    extra={
-                        schema.LOG_OUTCOME: Outcome.ERROR,
-                        schema.LOG_TRACE_ID: invocation.trace_id,
-                    },
-                )
+                # The outcome line for a record that will be retried: metric filters count it.
+                fields: dict[str, Any] = {
+                    schema.LOG_OUTCOME: Outcome.ERROR,
+                    schema.LOG_TRACE_ID: invocation.trace_id,
+                    "errorType": type(error).__name__,
+                }
+                if isinstance(record, UploadRecord):
+                    fields[schema.LOG_DOCUMENT_ID] = record.upload.document_id
+                    fields[schema.LOG_BUCKET] = record.upload.bucket
+                    fields[schema.LOG_KEY] = record.upload.key
+                self.logger.exception(schema.OUTCOME_MESSAGE, extra=fields)
                 if record.message_id is not None:
                     failed_messages.append(record.message_id)
                 else:

@@ -8,6 +8,8 @@ from typing import Any
 import pytest
 
 from handlers import schema
+from handlers.errors import TransientError
+from handlers.store import AuditStore
 from tests.support.pipeline import Pipeline
 from tests.support.s3_events import load_fixture, sqs_event
 from tests.support.samples import PDF, PE_EXE
@@ -84,3 +86,24 @@ def test_a_key_with_a_newline_cannot_forge_a_second_log_line(
     lines = outcome_lines(capsys.readouterr().out)
     assert [line["outcome"] for line in lines] == ["REJECTED"]
     assert lines[0]["key"] == forged
+
+
+def test_a_failed_record_logs_one_error_outcome_line(
+    pipeline: Pipeline, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def throttled(*_: Any, **__: Any) -> Any:
+        raise TransientError("ThrottlingException")
+
+    monkeypatch.setattr(AuditStore, "load", throttled)
+    record = pipeline.upload("doc.pdf", PDF)
+
+    result = pipeline.handle(sqs_event({"Records": [record]}))
+
+    assert len(result["batchItemFailures"]) == 1
+    (line,) = outcome_lines(capsys.readouterr().out)
+    assert (line["outcome"], line["errorType"], line["key"]) == (
+        "ERROR",
+        "TransientError",
+        "doc.pdf",
+    )
+    assert "ThrottlingException" in line["error"]
