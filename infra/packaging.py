@@ -27,10 +27,18 @@ FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o644
 EXCLUDED_DIRS = frozenset({"__pycache__", "tests", "test", ".pytest_cache", ".mypy_cache"})
 EXCLUDED_SUFFIXES = (".pyc", ".pyo")
-_PLATFORMS: dict[Architecture, str] = {
-    "arm64": "manylinux2014_aarch64",
-    "x86_64": "manylinux2014_x86_64",
+# The python3.13 runtime runs Amazon Linux 2023 (glibc 2.34). pip does not widen a
+# manylinux_2_28 tag to older ones, so both are named: wheels built for either run there.
+_PLATFORMS: dict[Architecture, tuple[str, ...]] = {
+    "arm64": ("manylinux2014_aarch64", "manylinux_2_28_aarch64"),
+    "x86_64": ("manylinux2014_x86_64", "manylinux_2_28_x86_64"),
 }
+# Distributions the Lambda Python runtime already provides. Bundling botocore (which
+# aws-xray-sdk requires) would shadow the runtime's copy and pair it with a boto3 it was
+# not released with, so requirements.txt lists the full closure and pip installs no deps.
+RUNTIME_PROVIDED = frozenset(
+    {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}
+)
 _COMPLETE_MARKER = ".complete"
 
 
@@ -59,8 +67,8 @@ def pip_install(requirements: Path, architecture: Architecture, target: Path) ->
         "--quiet",
         "--disable-pip-version-check",
         "--no-compile",
-        "--platform",
-        _PLATFORMS[architecture],
+        "--no-deps",
+        *(arg for platform in _PLATFORMS[architecture] for arg in ("--platform", platform)),
         "--implementation",
         "cp",
         "--python-version",
@@ -81,7 +89,10 @@ def pip_install(requirements: Path, architecture: Architecture, target: Path) ->
 def dependencies_key(requirements: Path, architecture: Architecture) -> str:
     digest = hashlib.sha256()
     digest.update(requirements.read_bytes())
-    digest.update(f"\0{architecture}\0{LAMBDA_PYTHON_VERSION}".encode())
+    digest.update(f"\0{architecture}\0{LAMBDA_PYTHON_VERSION}\0".encode())
+    # A change in how dependencies are installed invalidates the cache too.
+    digest.update("\0".join(_PLATFORMS[architecture]).encode())
+    digest.update(b"\0--no-deps")
     return digest.hexdigest()[:24]
 
 

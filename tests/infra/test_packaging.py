@@ -5,11 +5,16 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from packaging.markers import default_environment
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from infra.config import Architecture
 from infra.packaging import (
     FILE_MODE,
     FIXED_DATE_TIME,
+    LAMBDA_PYTHON_VERSION,
+    RUNTIME_PROVIDED,
     BuiltArchive,
     build_archive,
     cached_dependencies,
@@ -131,6 +136,57 @@ def test_lambda_archive_bundles_the_runtime_dependencies(lambda_archive: BuiltAr
     top_level = {name.split("/", 1)[0] for name in _names(lambda_archive)}
     assert set(RUNTIME_DEPENDENCIES) <= top_level
     assert "boto3" not in top_level  # provided by the Lambda runtime
+
+
+def test_lambda_archive_leaves_the_sdk_to_the_runtime(lambda_archive: BuiltArchive) -> None:
+    # A bundled botocore would shadow the runtime's and no longer match its boto3.
+    top_level = {name.split("/", 1)[0] for name in _names(lambda_archive)}
+    assert not top_level & {"boto3", "botocore", "s3transfer", "urllib3"}
+
+
+def _lambda_environment() -> dict[str, str]:
+    env = default_environment()
+    env.update(
+        python_version=LAMBDA_PYTHON_VERSION,
+        python_full_version=f"{LAMBDA_PYTHON_VERSION}.0",
+        implementation_name="cpython",
+        platform_python_implementation="CPython",
+        sys_platform="linux",
+        platform_system="Linux",
+        platform_machine="aarch64",
+        os_name="posix",
+    )
+    return env
+
+
+def test_lambda_archive_dependencies_are_complete(lambda_archive: BuiltArchive) -> None:
+    """pip runs with --no-deps, so requirements.txt must name every transitive dependency."""
+    with zipfile.ZipFile(lambda_archive.path) as z:
+        metadata = {
+            name: z.read(name).decode()
+            for name in z.namelist()
+            if name.count("/") == 1 and name.endswith(".dist-info/METADATA")
+        }
+    bundled = {
+        canonicalize_name(line.split(":", 1)[1].strip())
+        for text in metadata.values()
+        for line in text.splitlines()
+        if line.startswith("Name:")
+    }
+    environment = _lambda_environment()
+    missing = set()
+    for text in metadata.values():
+        for line in text.splitlines():
+            if not line.startswith("Requires-Dist:"):
+                continue
+            requirement = Requirement(line.split(":", 1)[1].strip())
+            if requirement.marker and not requirement.marker.evaluate({**environment, "extra": ""}):
+                continue
+            name = canonicalize_name(requirement.name)
+            if name not in bundled and name not in RUNTIME_PROVIDED:
+                missing.add(name)
+    assert bundled >= {"aws-xray-sdk", "filetype", "wrapt"}
+    assert not missing
 
 
 def test_lambda_archive_binaries_target_the_lambda_platform(
