@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 
 from handlers import schema
 
+COUNT = "1"
+
 
 @dataclass(frozen=True)
 class MetricFilterSpec:
@@ -20,14 +22,20 @@ class MetricFilterSpec:
     metric_name: str
     pattern: str
     # A JSON selector such as `$.durationMs`, or a constant count.
-    value: str = "1"
+    value: str = COUNT
     unit: str = "Count"
     dimensions: dict[str, str] = field(default_factory=dict)
 
     @property
-    def default_value(self) -> float | None:
-        # CloudWatch refuses a default value on a filter that has dimensions.
-        return None if self.dimensions else 0.0
+    def default_value(self) -> str | None:
+        """Zero for counts, so quiet periods chart as 0 rather than gaps.
+
+        Never for measured values: CloudWatch emits the default for every batch of log
+        lines that does not match, which would drag a latency's percentiles towards 0. Nor
+        with dimensions, which CloudWatch refuses. "0", not "0.0": the provider reads the
+        value back as Go's shortest float, and any other spelling diffs on every preview.
+        """
+        return "0" if self.value == COUNT and not self.dimensions else None
 
 
 def _selector(log_field: str) -> str:

@@ -47,7 +47,7 @@ def metric_filters(
                 namespace=observed.namespace,
                 value=spec.value,
                 unit=spec.unit,
-                default_value=None if spec.default_value is None else str(spec.default_value),
+                default_value=spec.default_value,
                 dimensions=spec.dimensions or None,
             ),
             opts=pulumi.ResourceOptions(parent=parent),

@@ -120,7 +120,7 @@ def test_rejected_by_reason_dimension_is_deployed(stack: Deployment) -> None:
 
 
 def test_count_filters_default_to_zero(stack: Deployment) -> None:
-    assert _filter(stack, metrics.STORED)["metricTransformation"]["defaultValue"] == "0.0"
+    assert _filter(stack, metrics.STORED)["metricTransformation"]["defaultValue"] == "0"
 
 
 def test_duration_publishes_the_logged_milliseconds(stack: Deployment) -> None:
@@ -129,6 +129,10 @@ def test_duration_publishes_the_logged_milliseconds(stack: Deployment) -> None:
     assert _counted(metrics.DURATION, line)
     assert extract(transformation["value"], line) == 123.4
     assert transformation["unit"] == "Milliseconds"
+
+
+def test_duration_has_no_default_that_would_skew_its_percentiles(stack: Deployment) -> None:
+    assert "defaultValue" not in _filter(stack, metrics.DURATION)["metricTransformation"]
 
 
 def test_real_handler_outcome_line_is_counted(capsys: pytest.CaptureFixture[str]) -> None:
