@@ -66,9 +66,12 @@ class StackRule:
 
 
 def _as_list(value: Any) -> list[Any]:
+    # The engine hands lists over as read-only Sequence proxies, not `list`.
     if value is None:
         return []
-    return list(value) if isinstance(value, list | tuple) else [value]
+    if isinstance(value, Sequence) and not isinstance(value, str):
+        return list(value)
+    return [value]
 
 
 def _document(value: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from pulumi_policy import (
     StackValidationArgs,
     StackValidationPolicy,
 )
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from policy import rules
 from policy.pack import policies
@@ -213,3 +214,38 @@ def test_pack_stack_policy_sees_every_resource(stack: Deployment) -> None:
     assert callable(validate)
     validate(StackValidationArgs(resources), lambda message, urn: reported.append(message))
     assert reported == ["1 function(s) without a DLQ or on-failure destination"]
+
+
+def _as_engine_sees(props: Props) -> Any:
+    """Props wrapped the way the policy engine passes them: lists and dicts are proxies."""
+    return unknown_checking_proxy(copy.deepcopy(props))
+
+
+def test_program_passes_every_rule_as_the_engine_presents_it(production: Deployment) -> None:
+    found = {
+        r.name: rules.violations(r.type, _as_engine_sees(r.inputs)) for r in production.resources
+    }
+    assert {name: v for name, v in found.items() if v} == {}
+
+
+def test_program_passes_every_stack_rule_as_the_engine_presents_it(stack: Deployment) -> None:
+    resources = [(t, _as_engine_sees(p)) for t, p in _resources(stack)]
+    assert rules.stack_violations(resources) == []
+
+
+@pytest.mark.parametrize("rule_name", sorted(NEGATIVE))
+def test_rule_reports_a_broken_resource_as_the_engine_presents_it(
+    production: Deployment, rule_name: str
+) -> None:
+    resource_type, mutate = NEGATIVE[rule_name]
+    props = copy.deepcopy(production.one(resource_type).inputs)
+    mutate(props)
+    assert _rule(rule_name).check(resource_type, _as_engine_sees(props)) != []
+
+
+def test_policy_unknown_at_preview_is_left_to_the_engine(production: Deployment) -> None:
+    """An unknown value raises UnknownValueError: the engine reports 'can't run during preview'."""
+    props = copy.deepcopy(production.one(rules.BUCKET_POLICY).inputs)
+    props["policy"] = UNKNOWN_STRING_VALUE
+    with pytest.raises(UnknownValueError):
+        rules.s3_tls_only(rules.BUCKET_POLICY, _as_engine_sees(props))
