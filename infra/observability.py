@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -255,6 +256,11 @@ def dashboard_body(
     }
 
 
+def dashboard_name(name: str, stack: str) -> str:
+    """Per stack; CloudWatch allows only letters, digits, `-` and `_`, stack names also `.`."""
+    return re.sub(r"[^A-Za-z0-9_-]", "-", f"{name}-{stack}")
+
+
 def dashboard(
     name: str, observed: ObservedResources, parent: pulumi.Resource
 ) -> aws.cloudwatch.Dashboard:
@@ -268,7 +274,7 @@ def dashboard(
     )
     return aws.cloudwatch.Dashboard(
         f"{name}-dashboard",
-        dashboard_name=f"{name}-{pulumi.get_stack()}",
+        dashboard_name=dashboard_name(name, pulumi.get_stack()),
         dashboard_body=pulumi.Output.json_dumps(body),
         opts=pulumi.ResourceOptions(parent=parent),
     )

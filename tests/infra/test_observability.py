@@ -6,7 +6,7 @@ import pytest
 
 from handlers import schema
 from handlers.logs import get_logger, log_outcome
-from infra import metrics
+from infra import metrics, observability
 from tests.infra.harness import STACK, Deployment
 from tests.support.filter_pattern import extract, matches
 
@@ -252,3 +252,7 @@ def test_dashboard_breaks_rejections_down_by_reason(stack: Deployment) -> None:
         f"SEARCH('{{{NAMESPACE},{schema.LOG_REASON}}} "
         f"MetricName=\"{schema.METRIC_REJECTED}\"', 'Sum', 300)"
     )
+
+
+def test_dashboard_name_is_valid_for_any_stack_name() -> None:
+    assert observability.dashboard_name("filetrail", "prod.eu-west_1") == "filetrail-prod-eu-west_1"
