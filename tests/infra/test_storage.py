@@ -191,3 +191,36 @@ def test_table_deletion_protection_follows_config(
 ) -> None:
     table = deploy_with(deletion_protection=enabled).one(TABLE)
     assert table.inputs["deletionProtectionEnabled"] is enabled
+
+
+def test_table_matches_the_local_create_table_request(stack: Deployment) -> None:
+    """Local mode and tests create the table from schema; the stack must build the same one."""
+    table = stack.one(TABLE).inputs
+    deployed = {
+        "BillingMode": table["billingMode"],
+        "AttributeDefinitions": sorted(
+            ({"AttributeName": a["name"], "AttributeType": a["type"]} for a in table["attributes"]),
+            key=lambda a: a["AttributeName"],
+        ),
+        "KeySchema": [
+            {"AttributeName": table["hashKey"], "KeyType": "HASH"},
+            {"AttributeName": table["rangeKey"], "KeyType": "RANGE"},
+        ],
+        "GlobalSecondaryIndexes": [
+            {
+                "IndexName": index["name"],
+                "KeySchema": [
+                    {"AttributeName": k["attributeName"], "KeyType": k["keyType"]}
+                    for k in index["keySchemas"]
+                ],
+                "Projection": {"ProjectionType": index["projectionType"]},
+            }
+            for index in table["globalSecondaryIndexes"]
+        ],
+    }
+    local: dict[str, Any] = schema.create_table_request("audit")
+    del local["TableName"]
+    local["AttributeDefinitions"] = sorted(
+        local["AttributeDefinitions"], key=lambda a: a["AttributeName"]
+    )
+    assert deployed == local
