@@ -1,0 +1,1 @@
+"""Reproducible measurements of filetrail's handler against a naive baseline (`python -m bench`)."""

@@ -1,0 +1,209 @@
+"""The audit-trail invariants, checked after every stress scenario.
+
+A scenario keeps a `Ledger` of what it sent: every upload notification (by its
+idempotency key) and every piece of garbage. `check` then reads back only the streams
+the ledger names (by documentId: never a Scan), the sparse status index and the
+dead-letter queue, and returns every violation it finds as a sentence:
+
+1. every upload has exactly one terminal outcome: one STORED / REJECTED / DELETED /
+   IGNORED event in its stream, or one dead-letter entry (never both, never neither);
+2. no event is lost or duplicated: each upload's events appear at most once per type,
+   RECEIVED precedes its outcome, and no stream holds an event for an upload nobody sent;
+3. each stream's seq is contiguous from 1;
+4. every status item equals the replay of its stream, and shows the newest recorded upload;
+5. every dead-letter entry carries a reason, and every piece of garbage is there once;
+6. nothing was written for garbage: no status item exists outside the ledger's streams.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from handlers.events import Upload, parse_s3_record
+from handlers.model import AuditEvent, StatusItem, replay
+from handlers.ordering import compare_uploads
+from handlers.schema import EventType, Status
+from handlers.store import AuditStore
+
+TERMINAL = frozenset({EventType.STORED, EventType.REJECTED, EventType.DELETED, EventType.IGNORED})
+ON_FAILURE_CONDITION = "RetriesExhausted"
+
+
+@dataclass
+class Ledger:
+    uploads: dict[str, Upload] = field(default_factory=dict)
+    garbage: list[Any] = field(default_factory=list)
+
+    def upload(self, record: dict[str, Any]) -> Upload:
+        upload = parse_s3_record(record)
+        self.uploads[upload.upload_key] = upload
+        return upload
+
+    def add_garbage(self, raw: Any) -> None:
+        self.garbage.append(raw)
+
+    @property
+    def document_ids(self) -> set[str]:
+        return {upload.document_id for upload in self.uploads.values()}
+
+
+@dataclass(frozen=True)
+class DeadLetter:
+    """One dead-letter message, whichever path put it there."""
+
+    reason: str
+    error: str
+    records: tuple[Any, ...]
+    raw_body: str
+
+    @classmethod
+    def parse(cls, body: str) -> DeadLetter:
+        document = json.loads(body)
+        if "requestContext" in document:  # Lambda's on-failure destination record
+            payload = document.get("requestPayload") or {}
+            response = document.get("responsePayload") or {}
+            error = f"{response.get('errorType', '')}: {response.get('errorMessage', '')}"
+            return cls(
+                str(document["requestContext"].get("condition", "")),
+                error,
+                tuple(payload.get("Records", [])),
+                body,
+            )
+        record = document.get("record")
+        if isinstance(record, dict) and isinstance(record.get("Records"), list):
+            records: tuple[Any, ...] = tuple(record["Records"])  # dispatcher: an SQS body
+        elif "record" in document:
+            records = (record,)
+        else:
+            records = (document.get("recordTruncated"),)
+        reason, error = str(document.get("reason") or ""), str(document.get("error") or "")
+        return cls(reason, error, records, body)
+
+    def upload_keys(self) -> set[str]:
+        keys = set()
+        for record in self.records:
+            try:
+                keys.add(parse_s3_record(record).upload_key)
+            except Exception:  # noqa: BLE001, S112 - garbage has no upload key
+                continue
+        return keys
+
+
+@dataclass
+class Report:
+    violations: list[str]
+    streams: int
+    events: int
+    dead_letters: int
+    outcomes: Counter[str]
+
+    def __bool__(self) -> bool:
+        return not self.violations
+
+
+def _all_status_items(store: AuditStore) -> Iterator[StatusItem]:
+    for status in Status:
+        cursor = None
+        while True:
+            page = store.list_by_status(str(status), limit=100, cursor=cursor)
+            yield from page.items
+            if page.cursor is None:
+                break
+            cursor = page.cursor
+
+
+def check(store: AuditStore, ledger: Ledger, dead_letter_bodies: Iterable[str]) -> Report:
+    violations: list[str] = []
+    letters = [DeadLetter.parse(body) for body in dead_letter_bodies]
+    dead_by_upload: Counter[str] = Counter()
+    for letter in letters:
+        if not letter.reason:
+            violations.append(f"dead letter without a reason: {letter.raw_body[:200]}")
+        for upload_key in letter.upload_keys():
+            dead_by_upload[upload_key] += 1
+    for garbage in ledger.garbage:
+        found = sum(1 for letter in letters if garbage in letter.records)
+        if found != 1:
+            violations.append(f"garbage dead-lettered {found} times, not once: {garbage!r:.200}")
+    unknown = set(dead_by_upload) - set(ledger.uploads)
+    if unknown:
+        violations.append(f"dead letters for {len(unknown)} uploads nobody sent")
+
+    by_document: dict[str, list[Upload]] = {}
+    for upload in ledger.uploads.values():
+        by_document.setdefault(upload.document_id, []).append(upload)
+    terminal_by_upload: Counter[str] = Counter()
+    outcomes: Counter[str] = Counter()
+    total_events = 0
+    for document_id, uploads in sorted(by_document.items()):
+        events = list(store.iter_events(document_id))
+        total_events += len(events)
+        violations.extend(_check_stream(store, document_id, uploads, events))
+        for event in events:
+            if event.type in TERMINAL:
+                terminal_by_upload[event.upload_key] += 1
+                outcomes[str(event.type)] += 1
+    for upload_key, upload in ledger.uploads.items():
+        terminal = terminal_by_upload[upload_key]
+        dead = dead_by_upload[upload_key]
+        if terminal + dead != 1:
+            violations.append(
+                f"upload {upload.key!r} ({upload_key}) has {terminal} terminal events and "
+                f"{dead} dead letters; expected exactly one outcome"
+            )
+    outcomes["DEAD_LETTERED"] = sum(1 for k in ledger.uploads if dead_by_upload[k])
+
+    known = ledger.document_ids
+    strays = [s.document_id for s in _all_status_items(store) if s.document_id not in known]
+    if strays:
+        violations.append(f"{len(strays)} status items for streams nobody created: {strays[:3]}")
+    return Report(violations, len(by_document), total_events, len(letters), outcomes)
+
+
+def _check_stream(
+    store: AuditStore, document_id: str, uploads: list[Upload], events: list[AuditEvent]
+) -> list[str]:
+    problems: list[str] = []
+    seqs = [event.seq for event in events]
+    if seqs != list(range(1, len(events) + 1)):
+        problems.append(f"stream {document_id} seqs are not contiguous from 1: {seqs[:20]}")
+    sent = {upload.upload_key: upload for upload in uploads}
+    per_upload: dict[str, list[EventType]] = {}
+    for event in events:
+        upload = sent.get(event.upload_key)
+        if upload is None:
+            problems.append(f"stream {document_id} seq {event.seq} is for an upload nobody sent")
+            continue
+        if (event.bucket, event.key) != (upload.bucket, upload.key):
+            problems.append(f"stream {document_id} seq {event.seq} names another object")
+        per_upload.setdefault(event.upload_key, []).append(event.type)
+    for upload_key, types in per_upload.items():
+        duplicated = [t for t, n in Counter(types).items() if n > 1]
+        if duplicated:
+            problems.append(f"upload {upload_key} in {document_id} duplicated {duplicated}")
+        if EventType.RECEIVED in types and types[0] != EventType.RECEIVED:
+            problems.append(f"upload {upload_key} in {document_id} has RECEIVED after {types[0]}")
+    stored = store.get_status(document_id)
+    try:
+        rebuilt = replay(events)
+    except ValueError as error:
+        return [*problems, str(error)]
+    if stored != rebuilt:
+        problems.append(f"status of {document_id} differs from its replay: {stored} != {rebuilt}")
+    if stored is not None and stored.upload_key in sent:
+        newest = sent[stored.upload_key]
+        for upload_key in per_upload:
+            if _after(sent[upload_key], newest):
+                newest = sent[upload_key]
+        if newest.upload_key != stored.upload_key:
+            problems.append(f"status of {document_id} shows an older upload than one recorded")
+    return problems
+
+
+def _after(a: Upload, b: Upload) -> bool:
+    """True when upload `a` of a key happened strictly after upload `b`."""
+    return compare_uploads(a.sequencer, a.event_time, b.sequencer, b.event_time) > 0
