@@ -28,7 +28,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="few files per size (smoke run)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON result file")
     parser.add_argument("--cold-start-repetitions", type=int, default=9)
+    parser.add_argument("--render", type=Path, help="print the Markdown of a saved JSON result")
     args = parser.parse_args(argv)
+    if args.render:
+        print(markdown(json.loads(args.render.read_text())))
+        return 0
     files = QUICK_FILES if args.quick else FILES
     prices = Prices()
     results: dict[str, Any] = {
