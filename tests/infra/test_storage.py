@@ -93,6 +93,38 @@ def test_quarantine_exempts_only_the_function_role(stack: Deployment) -> None:
     assert statement["Condition"]["StringNotEquals"]["aws:PrincipalArn"] == role_arn
 
 
+def _denies(statement: dict[str, Any], context: dict[str, str]) -> bool:
+    """IAM semantics for the operator this deny uses: keys within StringNotEquals are ANDed,
+    and a key absent from the request (an untagged object) counts as not equal."""
+    (operator,) = statement["Condition"]
+    assert operator == "StringNotEquals"
+    return all(context.get(key) != value for key, value in statement["Condition"][operator].items())
+
+
+@pytest.mark.parametrize(
+    ("reader", "tag", "denied"),
+    [
+        ("function", None, False),
+        ("function", schema.TAG_REJECTED, False),
+        ("operator", None, True),
+        ("operator", schema.TAG_REJECTED, True),
+        ("operator", schema.TAG_STORED, False),
+    ],
+)
+def test_quarantine_lets_only_the_function_read_unvalidated_objects(
+    stack: Deployment, reader: str, tag: str | None, denied: bool
+) -> None:
+    statement = _statement(stack, "QuarantineUnvalidatedObjects")
+    principals = {
+        "function": stack.one("aws:iam/role:Role").state["arn"],
+        "operator": "arn:aws:iam::123456789012:role/Admin",
+    }
+    context = {"aws:PrincipalArn": principals[reader]}
+    if tag is not None:
+        context[f"s3:ExistingObjectTag/{schema.TAG_KEY}"] = tag
+    assert _denies(statement, context) is denied
+
+
 def test_quarantine_can_be_switched_off(deploy_with: Callable[..., Deployment]) -> None:
     stack = deploy_with(quarantine=False)
     policy = stack.policy_json("aws:s3/bucketPolicy:BucketPolicy")
