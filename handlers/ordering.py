@@ -9,6 +9,7 @@ has no sequencer, the event time decides.
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 
@@ -44,9 +45,9 @@ def compare_uploads(
     return (left > right) - (left < right)
 
 
+_HEX = re.compile(r"[0-9A-Fa-f]+")
+
+
 def is_hex(value: str) -> bool:
-    try:
-        int(value, 16)
-    except ValueError:
-        return False
-    return True
+    """Digits only: `int(v, 16)` would also take "0x1F", "-1F" and "1_F"."""
+    return _HEX.fullmatch(value) is not None

@@ -9,6 +9,7 @@ named `.jpg`, HTML served as an image), so it is checked before the allow-list.
 from __future__ import annotations
 
 import fnmatch
+import re
 import posixpath
 import unicodedata
 from collections.abc import Mapping
@@ -51,7 +52,15 @@ EXTENSION_TYPES: Mapping[str, str] = {
     **_ALIASES,
     **_TEXT_EXTENSIONS,
 }
-_TEXT_FAMILY = frozenset({TEXT, "text/csv", "text/markdown", "application/json"})
+_SVG = re.compile(r"<svg[\s>/]")
+_MARKUP = re.compile(
+    r"<\s*/?\s*(?:!doctype\s+html|html|head|body|script|iframe|frame|object|embed|applet|meta|link"
+    r"|style|form|img|image|svg|math|base|xml|\?xml)\b"
+    r"|javascript\s*:|<[a-z][^>]*\son[a-z]+\s*="
+)
+_TEXT_FAMILY = frozenset(
+    {TEXT, "text/csv", "text/tab-separated-values", "text/markdown", "application/json"}
+)
 # Types whose magic bytes another type's detector also matches.
 _EQUIVALENT = (
     frozenset({"image/png", "image/apng"}),
@@ -110,17 +119,18 @@ def detect_type(header: bytes, truncated: bool) -> str | None:
     try:
         text = header.decode("utf-8")
     except UnicodeDecodeError as error:
-        # A multi-byte character cut by the range end is still text.
-        if not (truncated and error.start >= len(header) - 3):
+        # Only a multi-byte character cut off by the range end is still text.
+        if not (truncated and error.reason == "unexpected end of data"):
             return None
         text = header[: error.start].decode("utf-8")
     if any(unicodedata.category(c) == "Cc" and c not in "\t\n\r\f" for c in text):
         return None
-    head = text.lstrip("\ufeff \t\r\n").lower()
-    if head.startswith(("<!doctype html", "<html", "<script", "<body", "<head", "<iframe")):
-        return HTML
-    if head.startswith("<svg") or (head.startswith("<?xml") and "<svg" in head[:1024]):
+    lowered = text.lower()
+    if _SVG.search(lowered):
         return SVG
+    if _MARKUP.search(lowered):
+        # Browsers sniff markup anywhere in "text"; treat it as the active content it is.
+        return HTML
     return TEXT
 
 
@@ -174,6 +184,9 @@ def validate(key: str, inspection: Inspection, policy: Policy) -> Verdict:
     file_type = detected
     ext = extension_of(key)
     expected = EXTENSION_TYPES.get(ext) if ext else None
+    if ext and expected is None:
+        # An unknown extension (.bat, .ps1, .hta) decides how the file is opened; refuse it.
+        return reject(Reason.TYPE_NOT_ALLOWED, f"files named .{ext} are not accepted", detected)
     if expected is not None:
         if not compatible(expected, detected):
             return reject(

@@ -3,7 +3,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from handlers.ordering import compare_sequencers, compare_uploads
+from handlers.ordering import compare_sequencers, compare_uploads, is_hex
 
 hex_strings = st.text(alphabet="0123456789ABCDEF", min_size=1, max_size=24)
 
@@ -51,3 +51,8 @@ def test_event_time_decides_when_a_sequencer_is_missing() -> None:
 
 def test_sequencer_wins_over_event_time_when_both_have_one() -> None:
     assert compare_uploads("02", "2026-11-28T09:00:00.000Z", "01", "2026-11-28T10:00:00.000Z") == 1
+
+
+def test_only_plain_hex_digits_are_sequencers() -> None:
+    assert is_hex("0055AED6DCD90281E5")
+    assert not any(is_hex(v) for v in ("0x1F", "-1F", "1_F", " 1F", ""))

@@ -95,3 +95,37 @@ def test_wildcard_never_admits_active_content() -> None:
 
 def test_safe_unicode_name_passes() -> None:
     assert check_name("reports/\u00e9t\u00e9 2026 \U0001f4c4.pdf") is None
+
+
+@pytest.mark.parametrize("key", ["run.bat", "x.ps1", "x.hta", "x.js", "setup.sh"])
+def test_text_under_an_unknown_or_executable_extension_is_not_allowed(key: str) -> None:
+    verdict = validate(key, inspect(b"echo hello\n"), POLICY)
+
+    assert verdict.reason == Reason.TYPE_NOT_ALLOWED
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"<!-- note --><script>alert(1)</script>",
+        b"\x0c<html><body>x</body></html>",
+        b"hello <img src=x onerror=alert(1)>",
+        b"<!-- comment -->\n<svg xmlns='http://www.w3.org/2000/svg'><script/></svg>",
+        b"see javascript:alert(1)",
+    ],
+    ids=["comment-script", "formfeed-html", "img-onerror", "comment-svg", "javascript-url"],
+)
+def test_markup_anywhere_in_text_is_active_content_not_text(body: bytes) -> None:
+    verdict = validate("notes.txt", inspect(body), POLICY)
+
+    assert (verdict.accepted, verdict.reason) == (False, Reason.TYPE_MISMATCH)
+
+
+def test_plain_prose_mentioning_tags_loosely_is_still_text() -> None:
+    body = b"if a < b and only = 'x', the onus is on you\n"
+
+    assert validate("notes.txt", inspect(body), POLICY).accepted
+
+
+def test_an_invalid_byte_at_the_range_end_is_not_text() -> None:
+    assert detect_type(b"hello\xff", truncated=True) is None
