@@ -27,13 +27,13 @@ class SimulatedCrash(Exception):
 
 @dataclass(frozen=True)
 class FaultRates:
-    throttle: float = 0.05  # any DynamoDB request
-    conflict: float = 0.05  # TransactWriteItems cancelled with TransactionConflict
-    s3_5xx: float = 0.05  # any S3 request
-    s3_timeout: float = 0.03  # any S3 request, before it leaves
-    lost_response: float = 0.03  # TransactWriteItems applied, response lost
-    crash_after_write: float = 0.03  # after a successful TransactWriteItems
-    crash_after_tag: float = 0.03  # after a successful PutObjectTagging
+    throttle: float = 0.08  # any DynamoDB request
+    conflict: float = 0.08  # TransactWriteItems cancelled with TransactionConflict
+    s3_5xx: float = 0.08  # any S3 request
+    s3_timeout: float = 0.05  # any S3 request, before it leaves
+    lost_response: float = 0.06  # TransactWriteItems applied, response lost
+    crash_after_write: float = 0.04  # after a successful TransactWriteItems
+    crash_after_tag: float = 0.04  # after a successful PutObjectTagging
 
 
 class _Body:

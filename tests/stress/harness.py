@@ -1,0 +1,223 @@
+"""What a scenario needs around the handler: a stack on a locked moto server, a workload
+with re-uploads, rejects, deletions, garbage and duplicates, Lambda-style redelivery, and
+the handler's log lines."""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import boto3
+import pytest
+from aws_xray_sdk import global_sdk_config
+from botocore.retries.standard import ExponentialBackoff
+
+from handlers import schema
+from handlers.app import Runtime, build_runtime
+from handlers.logs import LOGGER_NAME, JsonFormatter
+from tests.stress.invariants import Ledger
+from tests.stress.server import locked_moto_server
+from tests.support.pipeline import TABLE, LambdaContext, Pipeline, provision
+from tests.support.samples import PDF, PE_EXE, PNG
+
+MAX_ATTEMPTS = 3  # Lambda's asynchronous invocation: the call and 2 retries
+
+
+class LineCapture(logging.Handler):
+    """The handler's JSON log lines, exactly as CloudWatch would receive them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFormatter(JsonFormatter())
+        self.lines: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.lines.append(self.format(record))
+
+
+@dataclass
+class Stack:
+    pipeline: Pipeline
+    clean: boto3.session.Session
+    endpoint_url: str
+    logs: LineCapture
+
+    def runtime(self, session: boto3.session.Session) -> Runtime:
+        environ = {schema.ENV_TABLE_NAME: TABLE, schema.ENV_DLQ_URL: self.pipeline.dlq_url}
+        return build_runtime(environ, session)
+
+    def session(self) -> boto3.session.Session:
+        return boto3.session.Session(region_name="us-east-1")
+
+    def dead_letters(self) -> list[str]:
+        sqs = self.clean.client("sqs")
+        bodies: list[str] = []
+        while True:
+            batch = sqs.receive_message(QueueUrl=self.pipeline.dlq_url, MaxNumberOfMessages=10).get(
+                "Messages", []
+            )
+            if not batch:
+                return bodies
+            for message in batch:
+                bodies.append(message["Body"])
+                sqs.delete_message(
+                    QueueUrl=self.pipeline.dlq_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+
+
+@contextmanager
+def stack() -> Iterator[Stack]:
+    """A fresh emulator and pipeline; retry delays zeroed (decisions unchanged)."""
+    with pytest.MonkeyPatch.context() as patch, locked_moto_server() as server:
+        for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_REGION"):
+            patch.delenv(name, raising=False)
+        patch.setenv("AWS_ENDPOINT_URL", server.endpoint_url)
+        patch.setenv("AWS_ACCESS_KEY_ID", "testing")
+        patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+        patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        patch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
+        was_enabled = global_sdk_config.sdk_enabled()
+        global_sdk_config.set_sdk_enabled(False)
+        logger = logging.getLogger(LOGGER_NAME)
+        capture = LineCapture()
+        saved = list(logger.handlers)
+        try:
+            _reset(server.endpoint_url)
+            clean = boto3.session.Session(region_name="us-east-1")
+            pipeline = provision(clean)
+            for handler in list(logger.handlers):
+                logger.removeHandler(handler)
+            logger.addHandler(capture)
+            yield Stack(pipeline, clean, server.endpoint_url, capture)
+        finally:
+            for handler in list(logger.handlers):
+                logger.removeHandler(handler)
+            for handler in saved:
+                logger.addHandler(handler)
+            global_sdk_config.set_sdk_enabled(was_enabled)
+
+
+def _reset(endpoint_url: str) -> None:
+    """moto's backends are process-wide: a new server still holds the last scenario's state."""
+    request = urllib.request.Request(f"{endpoint_url}/moto-api/reset", method="POST")  # noqa: S310
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - local emulator
+        response.read()
+
+
+@dataclass
+class Workload:
+    """Notifications in delivery order, and the ledger of what they are."""
+
+    events: list[dict[str, Any]] = field(default_factory=list)
+    ledger: Ledger = field(default_factory=Ledger)
+    duplicates: int = 0
+    reordered: int = 0
+
+
+def build_workload(
+    pipeline: Pipeline,
+    rng: random.Random,
+    uploads: int,
+    *,
+    repeat_keys: int,
+    duplicate_rate: float = 0.1,
+    reorder_rate: float = 0.1,
+    garbage: int = 0,
+    deletions: int = 0,
+) -> Workload:
+    """`uploads` real uploads: the first `repeat_keys` keys get several uploads each."""
+    work = Workload()
+    keys = [f"in/{n:05d}{rng.choice(['.png', '.png', '.pdf', '.jpg'])}" for n in range(uploads)]
+    bodies = {".png": PNG, ".pdf": PDF, ".jpg": PNG}
+    plan = list(range(uploads))
+    # Re-uploads: each extra upload of a hot key takes the place of a distinct key.
+    hot = list(range(repeat_keys))
+    for slot in range(repeat_keys, min(uploads, repeat_keys * 4)):
+        plan[slot] = rng.choice(hot)
+    for n, key_index in enumerate(plan):
+        key = keys[key_index]
+        ext = key[key.rindex(".") :]
+        roll = rng.random()
+        body = PE_EXE if roll < 0.15 else (b"" if roll < 0.2 else bodies[ext] + bytes([n % 256]))
+        record = pipeline.upload(key, body, event_time=_now())
+        work.ledger.upload(record)
+        work.events.append({"Records": [record]})
+    for _ in range(deletions):
+        record = pipeline.delete(keys[rng.choice(hot or plan)])
+        work.ledger.upload(record)
+        work.events.append({"Records": [record]})
+    for n in range(garbage):
+        broken = json.loads(json.dumps(work.events[n % len(work.events)]["Records"][0]))
+        broken["s3"]["object"].pop("key")
+        broken["eventTime"] = f"garbage-{n}"  # distinct, and invalid on its own
+        work.ledger.add_garbage(broken)
+        work.events.insert(rng.randrange(len(work.events)), {"Records": [broken]})
+    originals = list(work.events)
+    for event in originals:
+        if rng.random() < duplicate_rate:
+            work.events.insert(rng.randrange(len(work.events) + 1), event)
+            work.duplicates += 1
+    for index in range(len(work.events) - 1):
+        if rng.random() < reorder_rate:
+            swap = rng.randrange(index + 1, min(len(work.events), index + 20))
+            work.events[index], work.events[swap] = work.events[swap], work.events[index]
+            work.reordered += 1
+    return work
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def on_failure_record(event: dict[str, Any], error: BaseException, request_id: str) -> str:
+    """What Lambda's on-failure destination receives after the last retry."""
+    return json.dumps(
+        {
+            "version": "1.0",
+            "timestamp": _now(),
+            "requestContext": {
+                "requestId": request_id,
+                "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:filetrail:$LATEST",
+                "condition": "RetriesExhausted",
+                "approximateInvokeCount": MAX_ATTEMPTS,
+            },
+            "requestPayload": event,
+            "responseContext": {"statusCode": 200, "functionError": "Unhandled"},
+            "responsePayload": {"errorType": type(error).__name__, "errorMessage": str(error)},
+        }
+    )
+
+
+@dataclass
+class Delivery:
+    invocations: int = 0
+    retried: int = 0
+    dead_lettered: int = 0
+
+
+def invoke_async(
+    runtime: Runtime, event: dict[str, Any], sqs: Any, dlq_url: str, delivery: Delivery
+) -> None:
+    """Lambda's asynchronous invocation: up to 3 attempts, then the on-failure destination."""
+    error: BaseException | None = None
+    request_id = f"req-{delivery.invocations}"
+    for attempt in range(MAX_ATTEMPTS):
+        delivery.invocations += 1
+        delivery.retried += attempt > 0
+        request_id = f"req-{delivery.invocations}"
+        try:
+            runtime.handle(event, LambdaContext(request_id))
+        except Exception as failure:  # noqa: BLE001 - Lambda reports any error as a failure
+            error = failure
+            continue
+        return
+    assert error is not None
+    delivery.dead_lettered += 1
+    sqs.send_message(QueueUrl=dlq_url, MessageBody=on_failure_record(event, error, request_id))
