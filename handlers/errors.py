@@ -53,3 +53,7 @@ class ObjectGoneError(FiletrailError):
 
 class ObjectSupersededError(FiletrailError):
     """The key now holds a newer upload than the notification describes (unversioned bucket)."""
+
+
+class ObjectArchivedError(FiletrailError):
+    """The object is in an archive storage class: unreadable until restored."""

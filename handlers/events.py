@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,17 @@ SUPPORTED_EVENT_MAJOR = "2"
 CREATED_PREFIX = "ObjectCreated:"
 REMOVED_PREFIX = "ObjectRemoved:"
 MAX_KEY_BYTES = 1024
+MAX_OBJECT_BYTES = 5 * 1024**4  # S3's largest object: 5 TiB
+# Bucket names S3 ever issued (legacy us-east-1 names included); botocore refuses others.
+_BUCKET_NAME = re.compile(r"[a-zA-Z0-9.\-_]{1,255}")
+# Generous bounds on identity fields, far above anything S3 sends, far below DynamoDB's
+# 400 KB item limit: an absurd value is an invalid event, not a write that fails for ever.
+_MAX_FIELD_CHARS = {
+    "s3.object.eTag": 128,
+    "s3.object.versionId": 1024,
+    "s3.object.sequencer": 64,
+    "filetrail.reprocessId": 128,
+}
 
 
 @dataclass(frozen=True)
@@ -173,9 +185,16 @@ def parse_s3_record(record: Any) -> Upload:
     bucket = _require_mapping(s3, "bucket", "s3.bucket")
     obj = _require_mapping(s3, "object", "s3.object")
     bucket_name = _require_str(bucket, "name", "s3.bucket.name")
+    if not _BUCKET_NAME.fullmatch(bucket_name):
+        raise InvalidEventError(
+            f"s3.bucket.name {bucket_name[:80]!r} is not a valid bucket name",
+            field="s3.bucket.name",
+        )
     key = decode_key(_require_str(obj, "key", "s3.object.key"))
     size = obj.get("size")
-    if size is not None and (isinstance(size, bool) or not isinstance(size, int) or size < 0):
+    if size is not None and (
+        isinstance(size, bool) or not isinstance(size, int) or not 0 <= size <= MAX_OBJECT_BYTES
+    ):
         raise InvalidEventError(
             f"s3.object.size {size!r} is not a byte count", field="s3.object.size"
         )
@@ -238,6 +257,8 @@ def _optional_field(parent: Mapping[str, Any], name: str, path: str) -> str | No
         return None
     if not isinstance(value, str):
         raise InvalidEventError(f"{path} is not a string", field=path)
+    if len(value) > _MAX_FIELD_CHARS.get(path, 1024):
+        raise InvalidEventError(f"{path} is longer than S3 ever sends", field=path)
     return value
 
 

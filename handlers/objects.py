@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from handlers.aws_errors import error_code, http_status, translate
-from handlers.errors import ObjectGoneError, ObjectSupersededError
+from handlers.errors import ObjectArchivedError, ObjectGoneError, ObjectSupersededError
 from handlers.events import Upload
-from handlers.schema import TAG_KEY
+from handlers.schema import TAG_KEY, TAG_PENDING, TAG_STORED
 from handlers.validation import Inspection
 
 if TYPE_CHECKING:
@@ -18,10 +18,14 @@ if TYPE_CHECKING:
     from mypy_boto3_s3.type_defs import TagTypeDef
 
 _CONTENT_RANGE = re.compile(r"^bytes (?:\d+-\d+|\*)/(\d+)$")
-# 403 is what S3 answers for a missing key when the caller may not ListBucket.
-_GONE_CODES = frozenset({"NoSuchKey", "NoSuchVersion", "404", "NotFound", "AccessDenied", "403"})
+_MISSING_CODES = frozenset({"NoSuchKey", "NoSuchVersion", "NotFound", "404"})
+# AccessDenied is what S3 answers for a missing key when the caller may not ListBucket
+# (the function's role may not). Other 403s (bad signature, clock skew, disabled account)
+# are faults to retry, never a verdict on the file.
+_GONE_CODES = _MISSING_CODES | {"AccessDenied", "InvalidArgument"}
 _EMPTY_CODES = frozenset({"InvalidRange", "416"})
 _SUPERSEDED_CODES = frozenset({"PreconditionFailed", "412"})
+_ARCHIVED_CODES = frozenset({"InvalidObjectState"})
 
 
 class ObjectStore:
@@ -44,17 +48,20 @@ class ObjectStore:
         try:
             response = self._client.get_object(**params)
         except ClientError as error:
-            code = error_code(error)
-            status = str(http_status(error))
-            if code in _EMPTY_CODES or status in _EMPTY_CODES:
-                return Inspection(total_size=0, header=b"", version_id=upload.version_id)
-            if code in _SUPERSEDED_CODES or status in _SUPERSEDED_CODES:
-                raise ObjectSupersededError(
-                    f"s3://{upload.bucket}/{upload.key} changed since"
-                ) from error
-            if code in _GONE_CODES or status in _GONE_CODES or code == "InvalidArgument":
-                raise ObjectGoneError(f"s3://{upload.bucket}/{upload.key}: {code}") from error
-            raise translate(error, f"read s3://{upload.bucket}/{upload.key}") from error
+            code = error_code(error) or str(http_status(error))
+            where = f"s3://{upload.bucket}/{upload.key}"
+            if code in _EMPTY_CODES:
+                # S3 answers 416 to any range on an empty object.
+                return Inspection(
+                    total_size=0, header=b"", version_id=upload.version_id, tag_count=None
+                )
+            if code in _SUPERSEDED_CODES:
+                raise ObjectSupersededError(f"{where} changed since") from error
+            if code in _ARCHIVED_CODES:
+                raise ObjectArchivedError(f"{where} is archived and needs a restore") from error
+            if code in _GONE_CODES:
+                raise ObjectGoneError(f"{where}: {code}") from error
+            raise translate(error, f"read {where}") from error
         except BotoCoreError as error:
             raise translate(error, f"read s3://{upload.bucket}/{upload.key}") from error
         body = response["Body"]
@@ -76,22 +83,47 @@ class ObjectStore:
             tag_count=int(response.get("TagCount", 0) or 0),
         )
 
-    def tag(self, upload: Upload, value: str, existing_tags: int) -> bool:
-        """Set the outcome tag, keeping the uploader's own tags. False if the object is gone."""
+    def tag(self, upload: Upload, value: str, etag: str | None, existing_tags: int | None) -> bool:
+        """Set the outcome tag, keeping the uploader's own tags. False if the object is gone.
+
+        `existing_tags` None means unknown (fetch them first). Without a version id, the
+        key may have been overwritten since it was read: the tag is checked to have landed
+        on the object that was validated, and withdrawn if not (fail closed).
+        """
         target: dict[str, Any] = {"Bucket": upload.bucket, "Key": upload.key}
         if upload.version_id:
             target["VersionId"] = upload.version_id
+        where = f"s3://{upload.bucket}/{upload.key}"
         try:
-            tags: list[TagTypeDef] = []
-            if existing_tags:
+            kept: list[TagTypeDef] = []
+            if existing_tags is None or existing_tags > 0:
                 current = self._client.get_object_tagging(**target)["TagSet"]
-                tags = [t for t in current if t["Key"] != TAG_KEY]
-            tags.append({"Key": TAG_KEY, "Value": value})
-            self._client.put_object_tagging(**target, Tagging={"TagSet": tags})
+                kept = [t for t in current if t["Key"] != TAG_KEY]
+            self._client.put_object_tagging(
+                **target, Tagging={"TagSet": [*kept, {"Key": TAG_KEY, "Value": value}]}
+            )
+            if not upload.version_id and value == TAG_STORED and etag:
+                self._ensure_tagged_object_is(upload, etag, kept)
         except ClientError as error:
-            if error_code(error) in _GONE_CODES - {"AccessDenied", "403"}:
+            if (error_code(error) or str(http_status(error))) in _MISSING_CODES:
                 return False
-            raise translate(error, f"tag s3://{upload.bucket}/{upload.key}") from error
+            raise translate(error, f"tag {where}") from error
         except BotoCoreError as error:
-            raise translate(error, f"tag s3://{upload.bucket}/{upload.key}") from error
+            raise translate(error, f"tag {where}") from error
         return True
+
+    def _ensure_tagged_object_is(self, upload: Upload, etag: str, kept: list[TagTypeDef]) -> None:
+        try:
+            self._client.head_object(Bucket=upload.bucket, Key=upload.key, IfMatch=f'"{etag}"')
+        except ClientError as error:
+            if (
+                error_code(error) or str(http_status(error))
+            ) not in _SUPERSEDED_CODES | _MISSING_CODES:
+                raise
+            # A newer upload took the key between read and tag: mark it pending, so the
+            # quarantine keeps it unreadable (and unexpired) until its own turn comes.
+            self._client.put_object_tagging(
+                Bucket=upload.bucket,
+                Key=upload.key,
+                Tagging={"TagSet": [*kept, {"Key": TAG_KEY, "Value": TAG_PENDING}]},
+            )

@@ -54,6 +54,7 @@ class Reason(StrEnum):
     TYPE_MISMATCH = "TYPE_MISMATCH"
     UNSAFE_NAME = "UNSAFE_NAME"
     NOT_FOUND = "NOT_FOUND"
+    ARCHIVED = "ARCHIVED"
     FOLDER_MARKER = "FOLDER_MARKER"
     SUPERSEDED = "SUPERSEDED"
     INVALID_EVENT = "INVALID_EVENT"
@@ -100,6 +101,8 @@ METRIC_DURATION: Final = "ProcessingDuration"
 TAG_KEY: Final = "filetrail-status"
 TAG_STORED: Final = "STORED"
 TAG_REJECTED: Final = "REJECTED"
+# Unreadable under quarantine, never expired: a newer upload awaiting its own verdict.
+TAG_PENDING: Final = "PENDING"
 
 # Handler settings (environment variables).
 ENV_TABLE_NAME: Final = "TABLE_NAME"

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from handlers import schema
-from handlers.errors import ObjectGoneError, ObjectSupersededError
+from handlers.errors import ObjectArchivedError, ObjectGoneError, ObjectSupersededError
 from handlers.events import Upload
 from handlers.logs import log_outcome
 from handlers.model import AuditEvent, StatusItem, new_event
@@ -130,6 +130,8 @@ class Processor:
             except ObjectGoneError as gone:
                 span.annotate(outcome="NOT_FOUND")
                 return self._rejection(Reason.NOT_FOUND, f"the object is gone: {gone}", None, None)
+            except ObjectArchivedError as archived:
+                return self._rejection(Reason.ARCHIVED, str(archived), None, upload.size)
             except ObjectSupersededError:
                 details = {
                     "reason": Reason.SUPERSEDED,
@@ -143,7 +145,7 @@ class Processor:
         if self._tag:
             with subsegment("tag"):
                 value = schema.TAG_STORED if verdict.accepted else schema.TAG_REJECTED
-                self._objects.tag(upload, value, inspection.tag_count)
+                self._objects.tag(upload, value, inspection.etag, inspection.tag_count)
         if not verdict.accepted:
             return self._verdict_rejection(verdict)
         validated = {

@@ -9,8 +9,8 @@ named `.jpg`, HTML served as an image), so it is checked before the allow-list.
 from __future__ import annotations
 
 import fnmatch
-import re
 import posixpath
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -78,7 +78,7 @@ class Inspection:
     etag: str | None = None
     version_id: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
-    tag_count: int = 0
+    tag_count: int | None = 0  # None: unknown (an empty object's 416 carries no headers)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ def test_recording_saw_every_kind_of_call_the_handler_makes() -> None:
     assert actions == {
         ("s3", "GetObject"),
         ("s3", "GetObjectVersion"),
+        ("s3", "HeadObject"),
         ("s3", "GetObjectTagging"),
         ("s3", "GetObjectVersionTagging"),
         ("s3", "PutObjectTagging"),
