@@ -22,6 +22,7 @@ from handlers.ordering import is_hex, parse_event_time
 SUPPORTED_EVENT_MAJOR = "2"
 CREATED_PREFIX = "ObjectCreated:"
 REMOVED_PREFIX = "ObjectRemoved:"
+VERSION_DELETE_EVENT = "ObjectRemoved:Delete"
 MAX_KEY_BYTES = 1024
 MAX_OBJECT_BYTES = 5 * 1024**4  # S3's largest object: 5 TiB
 # Bucket names S3 ever issued (legacy us-east-1 names included); botocore refuses others.
@@ -57,6 +58,11 @@ class Upload:
     @property
     def is_removal(self) -> bool:
         return self.event_name.startswith(REMOVED_PREFIX)
+
+    @property
+    def is_version_delete(self) -> bool:
+        """A permanent delete of one version (a delete marker is `DeleteMarkerCreated`)."""
+        return self.event_name == VERSION_DELETE_EVENT and self.version_id is not None
 
     @property
     def is_folder_marker(self) -> bool:

@@ -188,9 +188,18 @@ def is_stale(event: AuditEvent, current: StatusItem) -> bool:
     return order < 0
 
 
+def _other_version_deleted(event: AuditEvent, current: StatusItem) -> bool:
+    """A non-current version went away: the file the status describes is untouched."""
+    return (
+        event.type == EventType.DELETED
+        and event.details.get("scope") == "version"
+        and event.upload.get("versionId") != current.version_id
+    )
+
+
 def project(current: StatusItem | None, event: AuditEvent) -> StatusItem:
     """Apply one event to the status item. A stale event only advances the version."""
-    if current is not None and is_stale(event, current):
+    if current is not None and (is_stale(event, current) or _other_version_deleted(event, current)):
         return replace(current, version=event.seq)
     same_upload = current is not None and current.upload_key == event.upload_key
     details = event.details

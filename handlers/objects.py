@@ -83,6 +83,20 @@ class ObjectStore:
             tag_count=int(response.get("TagCount", 0) or 0),
         )
 
+    def current_version(self, upload: Upload) -> tuple[str | None, str | None, int] | None:
+        """(versionId, eTag, size) of what the key serves now, or None (deleted)."""
+        where = f"s3://{upload.bucket}/{upload.key}"
+        try:
+            head = self._client.head_object(Bucket=upload.bucket, Key=upload.key)
+        except ClientError as error:
+            if (error_code(error) or str(http_status(error))) in _GONE_CODES:
+                return None
+            raise translate(error, f"look up {where}") from error
+        except BotoCoreError as error:
+            raise translate(error, f"look up {where}") from error
+        etag = head.get("ETag", "").strip('"') or None
+        return head.get("VersionId"), etag, int(head.get("ContentLength", 0))
+
     def tag(self, upload: Upload, value: str, etag: str | None, existing_tags: int | None) -> bool:
         """Set the outcome tag, keeping the uploader's own tags. False if the object is gone.
 

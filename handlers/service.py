@@ -26,6 +26,9 @@ from handlers.store import PHASE_OUTCOME, PHASE_RECEIVED, AuditStore, StreamStat
 from handlers.tracing import subsegment
 from handlers.validation import Policy, Verdict, check_name, validate
 
+# Not an S3 event name: the synthetic upload of a version made current again by a delete.
+RESTORED_EVENT = "ObjectCreated:RestoredByDelete"
+
 
 def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
@@ -77,6 +80,43 @@ class Processor:
         self._clock = clock
 
     def process(self, upload: Upload, invocation: Invocation) -> Result:
+        result = self._process_logged(upload, invocation)
+        if upload.is_version_delete:
+            restored = self._now_current(upload)
+            if restored is not None:
+                self._process_logged(restored, invocation)
+        return result
+
+    def _now_current(self, deletion: Upload) -> Upload | None:
+        """After the current version is deleted, the version S3 now serves, as an upload.
+
+        Deleting the current version (or the delete marker) makes an older version current
+        again; it is validated afresh under an identity derived from the deletion, so a
+        retry finds it recorded and the status never shows a file that S3 no longer serves.
+        """
+        status = self._store.get_status(deletion.document_id)
+        if status is None or status.stage != EventType.DELETED:
+            return None
+        if status.version_id != deletion.version_id:
+            return None
+        with subsegment("current"):
+            current = self._objects.current_version(deletion)
+        if current is None:
+            return None
+        version_id, etag, size = current
+        return Upload(
+            bucket=deletion.bucket,
+            key=deletion.key,
+            event_name=RESTORED_EVENT,
+            event_time=deletion.event_time,
+            size=size,
+            etag=etag,
+            version_id=version_id,
+            sequencer=deletion.sequencer,
+            reprocess_id=f"restored-by-{deletion.upload_key}",
+        )
+
+    def _process_logged(self, upload: Upload, invocation: Invocation) -> Result:
         started = time.perf_counter()
         with subsegment("process") as span:
             span.annotate(documentId=upload.document_id)
@@ -105,7 +145,9 @@ class Processor:
         if PHASE_OUTCOME in state.phases_done:
             return Result(Outcome.DUPLICATE, upload.document_id)
         if upload.is_removal:
-            plan = Planned(((EventType.DELETED, {}),), Outcome.DELETED)
+            # A versioned delete removes one version; the file may live on in another.
+            details = {"scope": "version"} if upload.is_version_delete else {}
+            plan = Planned(((EventType.DELETED, details),), Outcome.DELETED)
             return self._record(upload, invocation, plan, state)
         if upload.is_folder_marker:
             details = {"reason": Reason.FOLDER_MARKER, "message": "folder marker, not a file"}
