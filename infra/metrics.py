@@ -52,12 +52,20 @@ def _pattern(*terms: str) -> str:
 
 REJECTED_BY_REASON_DIMENSION = schema.LOG_REASON
 
+# Uploads that reached a verdict (stored, rejected or ignored): not S3's test event, a
+# duplicate delivery, an invalid event, a deletion, or a failed attempt Lambda will retry.
+_NOT_RECEIVED = (
+    schema.Outcome.TEST_EVENT,
+    schema.Outcome.DUPLICATE,
+    schema.Outcome.INVALID,
+    schema.Outcome.DELETED,
+    schema.Outcome.ERROR,
+)
 RECEIVED = MetricFilterSpec(
     suffix="received",
     metric_name=schema.METRIC_RECEIVED,
-    # S3's test event on notification setup is not a file.
     pattern=_pattern(
-        f"{_selector(schema.LOG_OUTCOME)} != {json.dumps(schema.Outcome.TEST_EVENT.value)}"
+        *(f"{_selector(schema.LOG_OUTCOME)} != {json.dumps(o.value)}" for o in _NOT_RECEIVED)
     ),
 )
 STORED = MetricFilterSpec(

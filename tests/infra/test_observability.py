@@ -83,10 +83,9 @@ def test_metric_filter_ignores_lines_that_are_not_outcomes(
 
 
 @pytest.mark.parametrize("outcome", list(schema.Outcome))
-def test_received_counts_every_outcome_but_test_events(outcome: schema.Outcome) -> None:
-    assert _counted(metrics.RECEIVED, outcome_line(outcome)) is (
-        outcome is not schema.Outcome.TEST_EVENT
-    )
+def test_received_counts_uploads_that_reached_a_verdict(outcome: schema.Outcome) -> None:
+    verdicts = {schema.Outcome.STORED, schema.Outcome.REJECTED, schema.Outcome.IGNORED}
+    assert _counted(metrics.RECEIVED, outcome_line(outcome)) is (outcome in verdicts)
 
 
 @pytest.mark.parametrize("outcome", list(schema.Outcome))
