@@ -10,6 +10,7 @@ import boto3
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, NoRegionError
 
+from filetrail.errors import UsageError
 from handlers.aws_errors import translate
 from handlers.errors import AwsError
 
@@ -56,8 +57,12 @@ class Clients:
                 )
             except NoRegionError as error:
                 raise AwsError(
-                    "no AWS region configured: pass --region or set AWS_REGION"
+                    "no AWS region configured: pass --region or set AWS_REGION "
+                    "(or AWS_DEFAULT_REGION)"
                 ) from error
+            except ValueError as error:
+                # botocore refuses a malformed endpoint URL with a bare ValueError.
+                raise UsageError(f"--endpoint-url/AWS_ENDPOINT_URL: {error}") from error
             except BotoCoreError as error:
                 raise translate(error, f"create {service} client") from error
         return self._cache[service]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 from collections.abc import Callable, Sequence
@@ -52,8 +53,8 @@ def _seconds(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError("must be positive")
+    if not math.isfinite(value) or value <= 0:
+        raise argparse.ArgumentTypeError("must be a positive, finite number of seconds")
     return value
 
 
@@ -145,7 +146,12 @@ def _context(args: argparse.Namespace) -> Context:
     flags = StackFlags(args.table, args.bucket, args.function, args.queue_url, args.stack)
     return Context(
         stack=StackResolver(flags, os.environ),
-        clients=Clients(region=args.region, endpoint_url=args.endpoint_url, profile=args.profile),
+        clients=Clients(
+            # boto3 reads AWS_DEFAULT_REGION; the CLIs of AWS also honour AWS_REGION.
+            region=args.region or os.environ.get("AWS_REGION") or None,
+            endpoint_url=args.endpoint_url,
+            profile=args.profile,
+        ),
         json=args.json,
         stdout=sys.stdout,
     )
@@ -184,7 +190,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise translate(error, args.command) from error
         return result
     except FiletrailError as error:
-        print(f"{PROG}: error: {_explain(error)}", file=sys.stderr)
+        # One line, whatever the error carries (an emulator's HTML error page, say).
+        print(f"{PROG}: error: {' '.join(_explain(error).split())}", file=sys.stderr)
         return error.exit_code if isinstance(error, CliError) else EXIT_FAILURE
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

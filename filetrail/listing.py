@@ -40,7 +40,10 @@ def parse_since(text: str, now: datetime | None = None) -> str:
     now = now or datetime.now(UTC)
     unit = _UNITS.get(text[-1:].lower()) if text else None
     if unit is not None and text[:-1].isdigit():
-        instant = now - timedelta(**{unit: int(text[:-1])})
+        try:
+            instant = now - timedelta(**{unit: int(text[:-1])})
+        except (OverflowError, ValueError):
+            raise UsageError(f"--since {text!r} reaches before the year 1") from None
     else:
         try:
             instant = datetime.fromisoformat(text)

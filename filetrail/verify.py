@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from handlers.model import AuditEvent, StatusItem, replay
 from handlers.schema import Status
 from handlers.store import AuditStore
 
@@ -43,11 +44,30 @@ class Report:
         }
 
 
-def verify_stream(store: AuditStore, document_id: str) -> Drift | None:
+# Reads are not one snapshot: a writer may append between reading the status item and
+# the stream. Events are immutable, so re-reading until the status stands still settles it.
+SNAPSHOT_ATTEMPTS = 5
+
+
+def _snapshot(store: AuditStore, document_id: str) -> tuple[StatusItem | None, list[AuditEvent]]:
     stored = store.get_status(document_id)
+    events = list(store.iter_events(document_id))
+    for _ in range(SNAPSHOT_ATTEMPTS):
+        again = store.get_status(document_id)
+        if again == stored:
+            break
+        stored, events = again, list(store.iter_events(document_id))
+    if stored is not None and len(events) > stored.version:
+        # Still moving: judge the status item against the prefix it was written from.
+        events = [event for event in events if event.seq <= stored.version]
+    return stored, events
+
+
+def verify_stream(store: AuditStore, document_id: str) -> Drift | None:
+    stored, events = _snapshot(store, document_id)
     label = f"s3://{stored.bucket}/{stored.key}" if stored else None
     try:
-        replayed = store.replay(document_id)
+        replayed = replay(events)
     except ValueError as error:
         return Drift(document_id, f"stream is not contiguous: {error}", label=label)
     if replayed is None and stored is None:

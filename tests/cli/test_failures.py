@@ -122,3 +122,43 @@ def test_non_numeric_limit_is_a_usage_error(cli):
 
     assert result.code == 2
     _one_clean_line(result)
+
+
+def test_malformed_endpoint_url_is_a_usage_error(stack, cli):
+    result = cli("history", stack.uri("a.txt"), "--endpoint-url", "notaurl")
+
+    assert result.code == 2
+    _one_clean_line(result)
+    assert "endpoint" in result.err
+
+
+def test_since_before_the_year_one_is_a_usage_error(cli):
+    result = cli("list", "--since", "99999999d")
+
+    assert result.code == 2
+    _one_clean_line(result)
+
+
+@pytest.mark.parametrize("timeout", ["nan", "inf", "-1"])
+def test_timeout_must_be_positive_and_finite(stack, cli, timeout):
+    result = cli("reprocess", stack.uri("a.txt"), "--wait", "--timeout", timeout)
+
+    assert result.code == 2
+    assert "Traceback" not in result.err
+
+
+def test_multi_line_error_text_is_folded_into_one_line(stack, cli, throttling_endpoint):
+    result = cli("history", stack.uri("a.txt"), "--endpoint-url", throttling_endpoint)
+
+    _one_clean_line(result)
+
+
+def test_aws_region_variable_is_honoured(stack, cli, monkeypatch):
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    stack.upload("a.txt", b"hello")
+
+    result = cli("status", stack.uri("a.txt"), "--json")
+
+    assert result.code == 0, result.err
+    assert result.json()["status"] == "SUCCESS"

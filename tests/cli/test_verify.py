@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from handlers import schema
+from handlers.store import AuditStore
 
 
 def _tamper(stack, key: str) -> None:
@@ -73,3 +74,22 @@ def test_verify_of_an_unknown_file_fails(stack, cli):
 
     assert result.code == 1
     assert "no audit trail" in result.err
+
+
+def test_an_append_between_the_reads_is_not_drift(stack, cli, monkeypatch):
+    stack.upload("busy.txt", b"first")
+    real = AuditStore.iter_events
+    appended = []
+
+    def with_a_writer_in_between(self, document_id):
+        if not appended:
+            appended.append(True)
+            stack.upload("busy.txt", b"second")  # lands after the status item was read
+        return real(self, document_id)
+
+    monkeypatch.setattr(AuditStore, "iter_events", with_a_writer_in_between)
+
+    result = cli("verify", stack.uri("busy.txt"), "--json")
+
+    assert result.code == 0, result.out
+    assert appended
