@@ -21,10 +21,10 @@ from typing import Any
 import boto3
 from aws_xray_sdk import global_sdk_config
 from aws_xray_sdk.core import xray_recorder
-from moto.server import ThreadedMotoServer
 
 from filetrail.errors import CliError
 from filetrail.local.dispatcher import Dispatcher, FailureCapture
+from filetrail.local.emulator import AtomicMotoServer
 from filetrail.local.xray_relay import XRayRelay
 from handlers import schema
 from handlers.app import build_runtime
@@ -91,7 +91,7 @@ class LocalStack:
         self._settings = dict(handler_settings or {})
         self._log_handler = log_handler or _stderr_json_handler()
         self._workers = workers
-        self._server: ThreadedMotoServer | None = None
+        self._server: AtomicMotoServer | None = None
         self._relay: XRayRelay | None = None
         self._saved_env: dict[str, str | None] = {}
         self._saved_handlers: list[logging.Handler] = []
@@ -118,7 +118,7 @@ class LocalStack:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         # The SDK warns for every AWS call made outside an invocation (the dispatcher's polls).
         logging.getLogger("aws_xray_sdk").setLevel(logging.ERROR)
-        self._server = ThreadedMotoServer(ip_address=HOST, port=self._port, verbose=False)
+        self._server = AtomicMotoServer(ip_address=HOST, port=self._port, verbose=False)
         self._server.start()
         try:
             return self._provision()

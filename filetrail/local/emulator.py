@@ -1,0 +1,51 @@
+"""moto as a real HTTP server on which each request is atomic, as on AWS.
+
+moto's backends are not thread-safe: with two dispatchers, one TransactWriteItems can
+interleave with another between its condition checks and its writes (a lost update that
+real DynamoDB never allows), or crash copying a table another thread is changing. AWS
+makes each request atomic and filetrail survives every race *between* requests, so one
+lock per request models the service faithfully. SQS long polls are the exception: they
+wait for messages and would hold everyone else up, and moto's queues guard themselves.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+from moto.moto_server.werkzeug_app import (
+    DomainDispatcherApplication,
+    MotoRequestHandler,
+    create_backend_app,
+)
+from werkzeug.serving import make_server
+
+_UNLOCKED_TARGETS = frozenset({"AmazonSQS.ReceiveMessage"})
+
+
+class AtomicRequests:
+    """WSGI middleware: one emulated request at a time, long polls aside."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+        self._app = app
+        self._lock = threading.Lock()
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ.get("HTTP_X_AMZ_TARGET") in _UNLOCKED_TARGETS:
+            return list(self._app(environ, start_response))
+        with self._lock:
+            return list(self._app(environ, start_response))
+
+
+class AtomicMotoServer(ThreadedMotoServer):
+    """`ThreadedMotoServer` whose requests are atomic (see the module docstring)."""
+
+    def _server_entry(self) -> None:
+        app = AtomicRequests(DomainDispatcherApplication(create_backend_app))
+        self._server = make_server(
+            self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+        )
+        self._server_ready_event.set()
+        self._server.serve_forever()
