@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from typing import Any
 
@@ -21,10 +22,8 @@ class Probe:
         with self._count:
             self.inside += 1
             self.most = max(self.most, self.inside)
-        try:
+        with contextlib.suppress(threading.BrokenBarrierError):
             self.entered.wait()  # both inside at once, or a timeout when serialised
-        except threading.BrokenBarrierError:
-            pass
         with self._count:
             self.inside -= 1
         return [b""]
