@@ -115,6 +115,21 @@ def bucket_policy(*, bucket_arn: str, function_role_arn: str, quarantine: bool) 
                 },
             }
         )
+        # Otherwise an uploader could set the outcome tag itself, at upload or after, and
+        # make an unvalidated object readable before (or whatever) the verdict.
+        statements.append(
+            {
+                "Sid": "OnlyTheFunctionSetsTheOutcomeTag",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": ["s3:PutObject", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"],
+                "Resource": f"{bucket_arn}/*",
+                "Condition": {
+                    "ForAnyValue:StringEquals": {"s3:RequestObjectTagKeys": [schema.TAG_KEY]},
+                    "StringNotEquals": {"aws:PrincipalArn": function_role_arn},
+                },
+            }
+        )
     return {"Version": VERSION, "Statement": statements}
 
 

@@ -125,6 +125,21 @@ def test_quarantine_lets_only_the_function_read_unvalidated_objects(
     assert _denies(statement, context) is denied
 
 
+def test_only_the_function_may_set_the_outcome_tag(stack: Deployment) -> None:
+    statement = _statement(stack, "OnlyTheFunctionSetsTheOutcomeTag")
+    assert statement["Effect"] == "Deny"
+    assert statement["Principal"] == "*"
+    assert set(statement["Action"]) == {
+        "s3:PutObject",
+        "s3:PutObjectTagging",
+        "s3:PutObjectVersionTagging",
+    }
+    assert statement["Condition"] == {
+        "ForAnyValue:StringEquals": {"s3:RequestObjectTagKeys": [schema.TAG_KEY]},
+        "StringNotEquals": {"aws:PrincipalArn": stack.one("aws:iam/role:Role").state["arn"]},
+    }
+
+
 def test_quarantine_can_be_switched_off(deploy_with: Callable[..., Deployment]) -> None:
     stack = deploy_with(quarantine=False)
     policy = stack.policy_json("aws:s3/bucketPolicy:BucketPolicy")
