@@ -17,6 +17,7 @@ from typing import Any
 
 import boto3
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.compat import HTTPHeaders
 from botocore.exceptions import ReadTimeoutError
 from botocore.httpsession import URLLib3Session
 
@@ -45,7 +46,9 @@ class _Body:
 
 
 def _response(request: AWSPreparedRequest, status: int, body: bytes, kind: str) -> AWSResponse:
-    headers = {"Content-Type": kind, "x-amzn-RequestId": "fault-injected"}
+    headers = HTTPHeaders()
+    headers["Content-Type"] = kind
+    headers["x-amzn-RequestId"] = "fault-injected"
     return AWSResponse(request.url, status, headers, _Body(body))
 
 
@@ -72,7 +75,7 @@ class FaultInjector:
         self._http = URLLib3Session()
 
     def attach(self, session: boto3.session.Session) -> FaultInjector:
-        session.events.register("before-send", self._before_send)
+        session.events.register("before-send", self._before_send)  # type: ignore[arg-type]
         session.events.register("after-call.dynamodb.TransactWriteItems", self._after_write)
         session.events.register("after-call.s3.PutObjectTagging", self._after_tag)
         return self
@@ -87,7 +90,7 @@ class FaultInjector:
     def _before_send(
         self, request: AWSPreparedRequest, event_name: str, **_: Any
     ) -> AWSResponse | None:
-        _, service, operation = event_name.split(".")
+        service, operation = event_name.split(".")[1:3]
         if service == "dynamodb":
             if self._roll("throttle", self.rates.throttle):
                 return _dynamodb_error(request, "ThrottlingException")
@@ -106,7 +109,8 @@ class FaultInjector:
 
     def _transact_fault(self, request: AWSPreparedRequest) -> AWSResponse | None:
         if self._roll("conflict", self.rates.conflict):
-            items = json.loads(request.body or b"{}").get("TransactItems", [])
+            body = request.body if isinstance(request.body, str | bytes) else b"{}"
+            items = json.loads(body or b"{}").get("TransactItems", [])
             reasons = [{"Code": "None"} for _ in items]
             reasons[self._rng.randrange(len(reasons))] = {
                 "Code": "TransactionConflict",

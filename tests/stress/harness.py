@@ -8,10 +8,11 @@ import json
 import logging
 import random
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -28,6 +29,13 @@ from tests.support.pipeline import TABLE, LambdaContext, Pipeline, provision
 from tests.support.samples import PDF, PE_EXE, PNG
 
 MAX_ATTEMPTS = 3  # Lambda's asynchronous invocation: the call and 2 retries
+RESULTS = Path(__file__).resolve().parents[2] / "bench" / "results"
+
+
+def write_summary(name: str, summary: dict[str, Any]) -> None:
+    """A scenario's figures for docs/stress.md, next to the benchmark's (not committed)."""
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"stress-{name}.json").write_text(json.dumps(summary, indent=2, default=str))
 
 
 class LineCapture(logging.Handler):
@@ -121,8 +129,12 @@ class Workload:
     reordered: int = 0
 
 
+Upload = Callable[..., dict[str, Any]]
+
+
 def build_workload(
-    pipeline: Pipeline,
+    upload: Upload,
+    delete: Callable[[str], dict[str, Any]],
     rng: random.Random,
     uploads: int,
     *,
@@ -146,11 +158,11 @@ def build_workload(
         ext = key[key.rindex(".") :]
         roll = rng.random()
         body = PE_EXE if roll < 0.15 else (b"" if roll < 0.2 else bodies[ext] + bytes([n % 256]))
-        record = pipeline.upload(key, body, event_time=_now())
+        record = upload(key, body, event_time=_now())
         work.ledger.upload(record)
         work.events.append({"Records": [record]})
     for _ in range(deletions):
-        record = pipeline.delete(keys[rng.choice(hot or plan)])
+        record = delete(keys[rng.choice(hot or plan)])
         work.ledger.upload(record)
         work.events.append({"Records": [record]})
     for n in range(garbage):
@@ -160,10 +172,13 @@ def build_workload(
         work.ledger.add_garbage(broken)
         work.events.insert(rng.randrange(len(work.events)), {"Records": [broken]})
     originals = list(work.events)
+    garbage_records = [json.dumps(g, sort_keys=True) for g in work.ledger.garbage]
     for event in originals:
         if rng.random() < duplicate_rate:
             work.events.insert(rng.randrange(len(work.events) + 1), event)
             work.duplicates += 1
+            if json.dumps(event["Records"][0], sort_keys=True) in garbage_records:
+                work.ledger.add_garbage(event["Records"][0])
     for index in range(len(work.events) - 1):
         if rng.random() < reorder_rate:
             swap = rng.randrange(index + 1, min(len(work.events), index + 20))

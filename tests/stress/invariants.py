@@ -11,7 +11,7 @@ dead-letter queue, and returns every violation it finds as a sentence:
    RECEIVED precedes its outcome, and no stream holds an event for an upload nobody sent;
 3. each stream's seq is contiguous from 1;
 4. every status item equals the replay of its stream, and shows the newest recorded upload;
-5. every dead-letter entry carries a reason, and every piece of garbage is there once;
+5. every dead-letter entry carries a reason, and each delivery of garbage is there once;
 6. nothing was written for garbage: no status item exists outside the ledger's streams.
 """
 
@@ -44,6 +44,7 @@ class Ledger:
         return upload
 
     def add_garbage(self, raw: Any) -> None:
+        """One delivery of an unparseable record: each delivery is dead-lettered once."""
         self.garbage.append(raw)
 
     @property
@@ -125,10 +126,14 @@ def check(store: AuditStore, ledger: Ledger, dead_letter_bodies: Iterable[str]) 
             violations.append(f"dead letter without a reason: {letter.raw_body[:200]}")
         for upload_key in letter.upload_keys():
             dead_by_upload[upload_key] += 1
-    for garbage in ledger.garbage:
+    deliveries = Counter(json.dumps(g, sort_keys=True, default=repr) for g in ledger.garbage)
+    for text, delivered in deliveries.items():
+        garbage = json.loads(text)
         found = sum(1 for letter in letters if garbage in letter.records)
-        if found != 1:
-            violations.append(f"garbage dead-lettered {found} times, not once: {garbage!r:.200}")
+        if found != delivered:
+            violations.append(
+                f"garbage delivered {delivered} times dead-lettered {found} times: {text:.200}"
+            )
     unknown = set(dead_by_upload) - set(ledger.uploads)
     if unknown:
         violations.append(f"dead letters for {len(unknown)} uploads nobody sent")

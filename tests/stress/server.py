@@ -1,4 +1,4 @@
-"""moto as a real HTTP server that answers one request at a time.
+"""moto as a real HTTP server that answers one request at a time (SQS excepted).
 
 moto's backends are not thread-safe: two TransactWriteItems at once crash with
 "dictionary changed size during iteration". Real DynamoDB makes each request atomic,
@@ -30,8 +30,19 @@ class LockedApp:
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if _service(environ) == "sqs":
+            # A long poll waits inside the request; holding the lock through it would stall
+            # every other client. moto's queues take their own lock.
+            return list(self._app(environ, start_response))
         with self._lock:
             return list(self._app(environ, start_response))
+
+
+def _service(environ: dict[str, Any]) -> str:
+    """The service a SigV4 request is for: `Credential=KEY/DATE/REGION/SERVICE/aws4_request`."""
+    authorization = str(environ.get("HTTP_AUTHORIZATION", ""))
+    scope = authorization.partition("Credential=")[2].split(",")[0].split("/")
+    return scope[3] if len(scope) > 3 else ""
 
 
 @dataclass(frozen=True)

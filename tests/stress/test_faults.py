@@ -13,7 +13,14 @@ import pytest
 
 from tests.hostile.metrics import metric_counts
 from tests.stress.faults import FaultInjector
-from tests.stress.harness import Delivery, Workload, build_workload, invoke_async, stack
+from tests.stress.harness import (
+    Delivery,
+    Workload,
+    build_workload,
+    invoke_async,
+    stack,
+    write_summary,
+)
 from tests.stress.invariants import Report, check
 from tests.stress.options import full_size
 
@@ -21,7 +28,7 @@ pytestmark = pytest.mark.stress
 
 SEEDS = (1101, 2203, 3307, 4409, 5501)
 SMALL_SEEDS = SEEDS[:2]
-SMALL = {"uploads": 36, "repeat_keys": 8, "garbage": 2, "deletions": 3}
+SMALL = {"uploads": 28, "repeat_keys": 6, "garbage": 2, "deletions": 2}
 FULL = {"uploads": 400, "repeat_keys": 50, "garbage": 10, "deletions": 20}
 
 
@@ -43,7 +50,7 @@ def run(request: pytest.FixtureRequest) -> Iterator[FaultRun]:
     sizes = FULL if full_size(request.config) else SMALL
     rng = random.Random(seed)
     with stack() as env:
-        work = build_workload(env.pipeline, rng, **sizes)
+        work = build_workload(env.pipeline.upload, env.pipeline.delete, rng, **sizes)
         faulty = env.session()
         injector = FaultInjector(seed).attach(faulty)
         runtime = env.runtime(faulty)
@@ -53,6 +60,25 @@ def run(request: pytest.FixtureRequest) -> Iterator[FaultRun]:
             invoke_async(runtime, event, sqs, env.pipeline.dlq_url, delivery)
         injector.enabled = False
         report = check(env.pipeline.store, work.ledger, env.dead_letters())
+        write_summary(
+            f"faults-{seed}-{'full' if full_size(request.config) else 'small'}",
+            {
+                "seed": seed,
+                **sizes,
+                "notifications": len(work.events),
+                "duplicates": work.duplicates,
+                "reordered": work.reordered,
+                "injected": dict(injector.injected),
+                "invocations": delivery.invocations,
+                "retried": delivery.retried,
+                "deadLettered": delivery.dead_lettered,
+                "streams": report.streams,
+                "events": report.events,
+                "outcomes": dict(report.outcomes),
+                "metrics": dict(metric_counts(env.logs.lines)),
+                "violations": report.violations,
+            },
+        )
         yield FaultRun(seed, work, injector, delivery, report, list(env.logs.lines))
 
 
