@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -141,6 +142,9 @@ class AuditStore:
         at: str,
     ) -> AppendResult:
         """Append this phase's events once; a no-op if the phase is already recorded."""
+        # Tells our own write apart from another delivery's when botocore resends a
+        # transaction whose first response was lost and the resend meets our marker.
+        writer = uuid.uuid4().hex
         for attempt in range(self._max_attempts):
             if state is None:
                 state = self.load(document_id, upload_key)
@@ -156,17 +160,21 @@ class AuditStore:
                 status=status,
                 state=state,
                 at=at,
+                writer=writer,
             )
             try:
                 self._client.transact_write_items(TransactItems=items)
             except ClientError as error:
                 if error_code(error) != "TransactionCanceledException":
                     raise translate(error, f"append to {document_id} in {self._table}") from error
-                reasons = [
-                    str(r.get("Code", "None"))
-                    for r in error.response.get("CancellationReasons", [])
-                ]
+                cancellations = error.response.get("CancellationReasons", [])
+                reasons = [str(r.get("Code", "None")) for r in cancellations]
                 if len(reasons) == len(items) and reasons[len(events)] == "ConditionalCheckFailed":
+                    marker_writer = self._marker_writer(
+                        document_id, upload_key, phase, cancellations[len(events)]
+                    )
+                    if marker_writer == writer:
+                        return AppendResult(True, events, status)
                     # Another delivery recorded this phase in the meantime.
                     return AppendResult(False, (), None)
                 if reasons and not set(reasons) <= _RETRYABLE_REASONS:
@@ -191,6 +199,7 @@ class AuditStore:
         status: StatusItem | None,
         state: StreamState,
         at: str,
+        writer: str,
     ) -> list[TransactWriteItemTypeDef]:
         """Events, then the phase marker, then the status item: one all-or-nothing write."""
         absent = ("attribute_not_exists(#pk)", {"#pk": schema.PARTITION_KEY}, None)
@@ -203,8 +212,11 @@ class AuditStore:
             "phase": phase,
             "seqs": [event.seq for event in events],
             "at": at,
+            "writer": writer,
         }
-        items.append(self._put(marker, *absent))
+        marker_put = self._put(marker, *absent)
+        marker_put["Put"]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        items.append(marker_put)
         if status is not None:
             if state.status is None:
                 items.append(self._put(status.to_item(), *absent))
@@ -235,6 +247,24 @@ class AuditStore:
         if values:
             put["ExpressionAttributeValues"] = values
         return cast("TransactWriteItemTypeDef", {"Put": put})
+
+    def _marker_writer(
+        self, document_id: str, upload_key: str, phase: str, cancellation: Mapping[str, Any]
+    ) -> str | None:
+        """Who wrote the marker that blocked us: from the cancellation, else one read."""
+        existing = cancellation.get("Item")
+        if existing is None:
+            key = _key(document_id, schema.marker_sort_key(upload_key, phase))
+            try:
+                existing = self._client.get_item(
+                    TableName=self._table, Key=key, ConsistentRead=True
+                ).get("Item")
+            except (ClientError, BotoCoreError) as error:
+                raise translate(error, f"read marker of {document_id}") from error
+        if not existing:
+            return None
+        writer = from_attributes(existing).get("writer")
+        return str(writer) if writer is not None else None
 
     def _backoff(self, attempt: int) -> None:
         """Full jitter, capped: contention clears fastest when writers spread out."""

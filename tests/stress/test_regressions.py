@@ -47,14 +47,6 @@ def test_outcome_write_whose_response_was_lost_is_recorded_once() -> None:
     assert types == ["RECEIVED", "VALIDATED", "STORED"]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="bug 5: when the outcome TransactWriteItems took effect but its response was "
-    "lost, botocore retries it, the phase marker's condition fails, AuditStore.append "
-    "reads that as 'another delivery recorded it' and the handler logs DUPLICATE: the "
-    "file is never counted by FilesStored/FilesRejected",
-)
 def test_outcome_write_whose_response_was_lost_is_logged_as_its_outcome() -> None:
     result, _ = _process_losing_the_outcome_response()
 
