@@ -255,12 +255,14 @@ class AuditStore:
         existing = cancellation.get("Item")
         if existing is None:
             key = _key(document_id, schema.marker_sort_key(upload_key, phase))
+            # BatchGetItem, not GetItem: the role's policy grants only what the handler uses.
+            request: dict[str, Any] = {self._table: {"Keys": [key], "ConsistentRead": True}}
             try:
-                existing = self._client.get_item(
-                    TableName=self._table, Key=key, ConsistentRead=True
-                ).get("Item")
+                found = self._client.batch_get_item(RequestItems=request)
             except (ClientError, BotoCoreError) as error:
                 raise translate(error, f"read marker of {document_id}") from error
+            items = found.get("Responses", {}).get(self._table, [])
+            existing = items[0] if items else None
         if not existing:
             return None
         writer = from_attributes(existing).get("writer")

@@ -113,3 +113,26 @@ def test_list_by_status_pages_newest_first(pipeline: Pipeline) -> None:
     assert (
         pipeline.store.list_by_status("SUCCESS", since="2026-11-28T10:03").items[-1].key == "f3.pdf"
     )
+
+
+def test_resent_transaction_that_meets_its_own_marker_reports_the_append(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lost response: the first send took effect, the resend is cancelled by our marker."""
+    store = pipeline.store
+    client = store._client
+    real = client.transact_write_items
+
+    def send_twice(**kwargs: Any) -> Any:
+        real(**kwargs)
+        return real(**kwargs)  # raises TransactionCanceledException, as a resend would
+
+    monkeypatch.setattr(client, "transact_write_items", send_twice)
+    u = upload("01")
+
+    result = store.append(
+        u.document_id, u.upload_key, PHASE_OUTCOME, builder(u, EventType.STORED), at="t"
+    )
+
+    assert result.appended
+    assert len(list(store.iter_events(u.document_id))) == 1
