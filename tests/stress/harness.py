@@ -24,7 +24,7 @@ from handlers import schema
 from handlers.app import Runtime, build_runtime
 from handlers.logs import LOGGER_NAME, JsonFormatter
 from tests.stress.invariants import Ledger
-from tests.stress.server import locked_moto_server
+from tests.stress.server import locked_moto_server, one_backup_per_table
 from tests.support.pipeline import TABLE, LambdaContext, Pipeline, provision
 from tests.support.samples import PDF, PE_EXE, PNG
 
@@ -83,7 +83,11 @@ class Stack:
 @contextmanager
 def stack() -> Iterator[Stack]:
     """A fresh emulator and pipeline; retry delays zeroed (decisions unchanged)."""
-    with pytest.MonkeyPatch.context() as patch, locked_moto_server() as server:
+    with (
+        pytest.MonkeyPatch.context() as patch,
+        one_backup_per_table(),
+        locked_moto_server() as server,
+    ):
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_REGION"):
             patch.delenv(name, raising=False)
         patch.setenv("AWS_ENDPOINT_URL", server.endpoint_url)

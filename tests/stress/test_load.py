@@ -23,6 +23,7 @@ from tests.hostile.metrics import metric_counts
 from tests.stress.harness import LineCapture, Workload, build_workload, write_summary
 from tests.stress.invariants import Report, check
 from tests.stress.options import full_size
+from tests.stress.server import one_backup_per_table
 from tests.support.s3_events import created_record, removed_record
 
 pytestmark = pytest.mark.stress
@@ -31,7 +32,7 @@ SEED = 424242
 DISPATCHERS = 8
 FULL = {"uploads": 1000, "repeat_keys": 50, "garbage": 10, "deletions": 20}
 SMALL = {"uploads": 60, "repeat_keys": 6, "garbage": 2, "deletions": 2}
-DRAIN_SECONDS = {False: 120.0, True: 1200.0}
+DRAIN_SECONDS = {False: 120.0, True: 2400.0}
 
 
 @dataclass
@@ -97,7 +98,7 @@ def run(request: pytest.FixtureRequest) -> Iterator[LoadRun]:
     capture = LineCapture()
     capture.setFormatter(JsonFormatter())
     logging.getLogger("filetrail.local.dispatcher").setLevel(logging.ERROR)
-    with LocalStack(workers=DISPATCHERS, log_handler=capture) as stack:
+    with one_backup_per_table(), LocalStack(workers=DISPATCHERS, log_handler=capture) as stack:
         assert stack.endpoints is not None
         assert stack.dispatcher is not None
         s3, sqs = stack.client("s3"), stack.client("sqs")
