@@ -141,6 +141,7 @@ def run(request: pytest.FixtureRequest) -> Iterator[LoadRun]:
                 "streams": report.streams,
                 "events": report.events,
                 "outcomes": dict(report.outcomes),
+                "metrics": dict(metric_counts(capture.lines)),
                 "violations": report.violations,
             },
         )
