@@ -169,8 +169,9 @@ def build_workload(
         record = delete(keys[rng.choice(hot or plan)])
         work.ledger.upload(record)
         work.events.append({"Records": [record]})
+    valid = list(work.events)
     for n in range(garbage):
-        broken = json.loads(json.dumps(work.events[n % len(work.events)]["Records"][0]))
+        broken = json.loads(json.dumps(valid[n % len(valid)]["Records"][0]))
         broken["s3"]["object"].pop("key")
         broken["eventTime"] = f"garbage-{n}"  # distinct, and invalid on its own
         work.ledger.add_garbage(broken)
