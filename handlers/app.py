@@ -124,10 +124,9 @@ def build_runtime(
     """Settings validated and clients created: once per container."""
     settings = Settings.from_env(os.environ if environ is None else environ)
     logger = get_logger(settings.log_level)
-    tracing.configure()
     session = session or boto3.session.Session()
-    dynamodb = session.client("dynamodb", config=CLIENT_CONFIG)
-    s3 = session.client("s3", config=CLIENT_CONFIG)
+    dynamodb = tracing.instrument(session.client("dynamodb", config=CLIENT_CONFIG))
+    s3 = tracing.instrument(session.client("s3", config=CLIENT_CONFIG))
     processor = Processor(
         AuditStore(dynamodb, settings.table_name),
         ObjectStore(s3, settings.header_bytes),
@@ -137,7 +136,8 @@ def build_runtime(
     )
     deadletter = None
     if settings.dlq_url:
-        deadletter = DeadLetterQueue(session.client("sqs", config=CLIENT_CONFIG), settings.dlq_url)
+        sqs = tracing.instrument(session.client("sqs", config=CLIENT_CONFIG))
+        deadletter = DeadLetterQueue(sqs, settings.dlq_url)
     return Runtime(settings, processor, deadletter, logger)
 
 

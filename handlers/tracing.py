@@ -1,77 +1,519 @@
-"""X-Ray: subsegments around each stage, annotations for search, and the trace id.
+"""X-Ray without the SDK: subsegments around each stage and AWS call, and the trace id.
 
-In Lambda (active tracing) the SDK hangs subsegments off the function's facade segment
-and streams each one to the daemon as it closes. Anywhere without a segment (unit
-tests, scripts) tracing quietly does nothing instead of failing the handler.
+Lambda decides sampling and owns the function's segment; it hands each invocation its
+trace context in `_X_AMZN_TRACE_ID` (`Root=...;Parent=...;Sampled=1`). All a function
+adds is subsegments, sent as independent documents to the daemon over UDP when they
+close: https://docs.aws.amazon.com/xray/latest/devguide/xray-api-sendingdata.html and
+https://docs.aws.amazon.com/xray/latest/devguide/xray-api-segmentdocuments.html.
+That is all the SDK did for us here, at ~230 ms of cold start (it builds sampling
+clients Lambda never uses). Tracing never fails a request: without a sampled context
+spans do nothing, and a document the daemon cannot take is dropped.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+import math
 import os
-from collections.abc import Iterator
+import secrets
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
-
-from aws_xray_sdk import global_sdk_config
-from aws_xray_sdk.core import patch, xray_recorder
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 TRACE_ENV = "_X_AMZN_TRACE_ID"
-_patched = False
+DAEMON_ENV = "AWS_XRAY_DAEMON_ADDRESS"
+DEFAULT_DAEMON = ("127.0.0.1", 2000)
+TRACE_HEADER = "X-Amzn-Trace-Id"
+METADATA_NAMESPACE = "filetrail"
+_DAEMON_HEADER = b'{"format":"json","version":1}\n'
+# The characters X-Ray accepts in an annotation key; others make the key unsearchable.
+_ANNOTATION_KEY_CHARACTERS = frozenset(
+    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
+)
+_MAX_ANNOTATION_STRING = 1000
+_MAX_STACK_FRAMES = 20
+_CONTEXT_KEY = "filetrail_tracing_span"
+
+logger = logging.getLogger(__name__)
+Client = TypeVar("Client")
 
 
-def configure() -> None:
-    """Per container: never fail a request for a missing segment; trace AWS calls."""
-    global _patched  # noqa: PLW0603 - botocore patching is process-wide by nature
-    xray_recorder.configure(context_missing="IGNORE_ERROR", service="filetrail")
-    if global_sdk_config.sdk_enabled() and not _patched:
-        patch(("botocore",))
-        _patched = True
+def new_id() -> str:
+    """A segment, subsegment or exception id: 64 random bits as 16 lowercase hex digits."""
+    return secrets.token_hex(8)
 
 
-def current_trace_id() -> str | None:
-    """Trace id of the segment this invocation belongs to.
+def new_trace_id(now: float | None = None) -> str:
+    """`1-<epoch seconds, 8 hex>-<96 random bits, 24 hex>`."""
+    epoch = int(time.time() if now is None else now)
+    return f"1-{epoch:08x}-{secrets.token_hex(12)}"
 
-    In Lambda that is the facade segment built from `_X_AMZN_TRACE_ID`; elsewhere (the
-    local dispatcher) a segment the caller opened in this thread.
-    """
-    if global_sdk_config.sdk_enabled():
-        segment = xray_recorder.current_segment()
-        if segment is not None:
-            return str(segment.trace_id)
-    return trace_root(os.environ.get(TRACE_ENV, ""))
+
+@dataclass(frozen=True)
+class TraceContext:
+    """What a trace header says: the trace, the segment to hang off, the sampling decision."""
+
+    root: str | None = None
+    parent: str | None = None
+    sampled: bool = False
+
+    @classmethod
+    def parse(cls, header: str) -> TraceContext:
+        fields: dict[str, str] = {}
+        for part in header.split(";"):
+            name, _, value = part.partition("=")
+            if name.strip() and value.strip():
+                fields[name.strip()] = value.strip()
+        return cls(fields.get("Root"), fields.get("Parent"), fields.get("Sampled") == "1")
+
+    @property
+    def recording(self) -> bool:
+        """Spans are recorded only for a sampled trace with a segment to attach to."""
+        return self.sampled and self.root is not None and self.parent is not None
+
+    def header(self, parent: str | None = None) -> str | None:
+        """The header for an outgoing request made under `parent` (a subsegment id)."""
+        if self.root is None:
+            return None
+        parts = [f"Root={self.root}"]
+        if parent or self.parent:
+            parts.append(f"Parent={parent or self.parent}")
+        parts.append(f"Sampled={int(self.sampled)}")
+        return ";".join(parts)
 
 
 def trace_root(header: str) -> str | None:
     """The Root of a trace header, e.g. `Root=1-5759e988-bd862e3fe1be46a994272793;...`."""
-    for part in header.split(";"):
-        name, _, value = part.partition("=")
-        if name.strip() == "Root" and value:
-            return value.strip()
-    return None
+    return TraceContext.parse(header).root
+
+
+class _ThreadState(threading.local):
+    def __init__(self) -> None:
+        self.override: TraceContext | None = None
+        self.stack: list[_Record] = []
+        # Exceptions already recorded by an inner subsegment, by id(): outer ones refer
+        # to the inner record instead of repeating it. Holds the exception so the id
+        # cannot be reused while the entry lives; cleared when the stack empties.
+        self.recorded: dict[int, tuple[BaseException, str]] = {}
+
+
+_state = _ThreadState()
+
+
+def current_context() -> TraceContext:
+    """This thread's invocation context, else the one Lambda set for this invocation."""
+    override = _state.override
+    if override is not None:
+        return override
+    return TraceContext.parse(os.environ.get(TRACE_ENV, ""))
+
+
+def current_trace_id() -> str | None:
+    return current_context().root
+
+
+@contextmanager
+def invocation(header: str) -> Iterator[TraceContext]:
+    """Run an invocation in this thread under `header` (Lambda uses the environment).
+
+    For callers that play Lambda (the local dispatcher): each thread gets its own
+    context, so concurrent invocations never share a trace.
+    """
+    saved, saved_stack = _state.override, _state.stack
+    context = TraceContext.parse(header)
+    _state.override, _state.stack = context, []
+    try:
+        yield context
+    finally:
+        _state.override, _state.stack = saved, saved_stack
+
+
+@dataclass(eq=False)
+class _Record:
+    name: str
+    trace_id: str
+    parent_id: str | None
+    kind: str | None = "subsegment"
+    id: str = field(default_factory=new_id)
+    start_time: float = field(default_factory=time.time)
+    end_time: float | None = None
+    namespace: str | None = None
+    origin: str | None = None
+    annotations: dict[str, str | int | float | bool] = field(default_factory=dict)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    aws: dict[str, Any] = field(default_factory=dict)
+    http: dict[str, Any] = field(default_factory=dict)
+    flags: dict[str, bool] = field(default_factory=dict)
+    cause: dict[str, Any] | str | None = None
+
+    def fail(self, error: BaseException) -> None:
+        self.flags["fault"] = True
+        known = _state.recorded.get(id(error))
+        if known is not None and known[0] is error:
+            # Recorded by a subsegment inside this one: point at it (the spec's string cause).
+            self.cause = known[1]
+            return
+        exception_id = new_id()
+        _state.recorded[id(error)] = (error, exception_id)
+        frames = traceback.extract_tb(error.__traceback__, limit=-_MAX_STACK_FRAMES)
+        self.cause = {
+            "working_directory": os.getcwd(),
+            "exceptions": [
+                {
+                    "id": exception_id,
+                    "type": type(error).__name__,
+                    "message": str(error),
+                    "stack": [
+                        {"path": frame.filename, "line": frame.lineno, "label": frame.name}
+                        for frame in reversed(frames)
+                    ],
+                }
+            ],
+        }
+
+    def document(self) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "name": self.name,
+            "id": self.id,
+            "trace_id": self.trace_id,
+            "start_time": self.start_time,
+            "end_time": self.end_time if self.end_time is not None else time.time(),
+        }
+        if self.kind is not None:
+            document["type"] = self.kind
+        if self.parent_id is not None:
+            document["parent_id"] = self.parent_id
+        optional: dict[str, Any] = {
+            "namespace": self.namespace,
+            "origin": self.origin,
+            "annotations": self.annotations,
+            "metadata": {METADATA_NAMESPACE: self.metadata} if self.metadata else None,
+            "aws": self.aws,
+            "http": self.http,
+            "cause": self.cause,
+        }
+        document.update({name: value for name, value in optional.items() if value})
+        document.update(self.flags)
+        return document
 
 
 class Span:
-    """A subsegment, or nothing when there is no active segment."""
+    """A subsegment being recorded, or nothing when the invocation is not traced."""
 
-    def __init__(self, subsegment: Any) -> None:
-        self._subsegment = subsegment
+    def __init__(self, record: _Record | None = None) -> None:
+        self._record = record
 
-    def annotate(self, **annotations: str | int | bool | None) -> None:
-        if self._subsegment is None:
+    @property
+    def id(self) -> str | None:
+        return None if self._record is None else self._record.id
+
+    def annotate(self, **annotations: str | int | float | bool | None) -> None:
+        """Indexed, searchable values; None is skipped, anything X-Ray cannot index dropped."""
+        if self._record is None:
             return
         for name, value in annotations.items():
-            if value is not None:
-                self._subsegment.put_annotation(name, value)
+            accepted = _annotation_value(value)
+            if accepted is None:
+                if value is not None:
+                    logger.debug("dropped annotation %s: unsupported value %r", name, value)
+            elif not name or not set(name) <= _ANNOTATION_KEY_CHARACTERS:
+                logger.debug("dropped annotation %r: X-Ray keys are letters, digits, _", name)
+            else:
+                self._record.annotations[name] = accepted
 
     def metadata(self, name: str, value: Any) -> None:
-        if self._subsegment is not None:
-            self._subsegment.put_metadata(name, value, "filetrail")
+        """Unindexed detail, under the `filetrail` namespace."""
+        if self._record is not None:
+            self._record.metadata[name] = value
+
+    def fault(self, error: BaseException) -> None:
+        """Mark the span failed by `error` (for callers that handle the error themselves)."""
+        if self._record is not None:
+            self._record.fail(error)
+
+
+def _annotation_value(value: object) -> str | int | float | bool | None:
+    if isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, str):
+        return value[:_MAX_ANNOTATION_STRING]
+    return None
 
 
 @contextmanager
 def subsegment(name: str) -> Iterator[Span]:
-    if not global_sdk_config.sdk_enabled():
-        yield Span(None)
+    """Time the block as a subsegment of the current one (or of the invocation's segment).
+
+    Emitted when the block ends; an exception escaping the block marks it as a fault.
+    """
+    context = current_context()
+    if context.root is None or not context.recording:
+        yield Span()
         return
-    with xray_recorder.in_subsegment(name) as sub:
-        yield Span(sub)
+    stack = _state.stack
+    record = _Record(name, context.root, stack[-1].id if stack else context.parent)
+    stack.append(record)
+    try:
+        yield Span(record)
+    except Exception as error:
+        record.fail(error)
+        raise
+    finally:
+        stack.remove(record)
+        if not stack:
+            _state.recorded.clear()
+        record.end_time = time.time()
+        emit(record.document())
+
+
+@contextmanager
+def segment(name: str, *, origin: str | None = None) -> Iterator[Span]:
+    """A new sampled trace and its segment, for code that plays Lambda's part locally.
+
+    The block runs as one invocation (`invocation`) whose subsegments hang off this
+    segment; the segment document is emitted when the block ends.
+    """
+    record = _Record(name, new_trace_id(), None, kind=None, origin=origin)
+    with invocation(f"Root={record.trace_id};Parent={record.id};Sampled=1"):
+        try:
+            yield Span(record)
+        except Exception as error:
+            record.fail(error)
+            raise
+        finally:
+            _state.recorded.clear()
+            record.end_time = time.time()
+            emit(record.document())
+
+
+def instrument(client: Client) -> Client:
+    """Trace every call `client` makes as an `aws` subsegment; returns the client.
+
+    botocore fires these events in the calling thread, and the span travels in the
+    call's own request context, so concurrent calls never mix.
+    """
+    meta: Any = getattr(client, "meta")  # noqa: B009 - botocore clients are untyped here
+    # The service id is what X-Ray's service map shows: "DynamoDB", "S3", "SQS".
+    hooks = _CallHooks(str(meta.service_model.service_id), meta.region_name)
+    # Unique ids make instrumenting the same client twice harmless.
+    meta.events.register("before-parameter-build", hooks.start, unique_id="filetrail-trace-start")
+    meta.events.register("request-created", hooks.propagate, unique_id="filetrail-trace-header")
+    meta.events.register("after-call", hooks.finish, unique_id="filetrail-trace-finish")
+    meta.events.register("after-call-error", hooks.failed, unique_id="filetrail-trace-failed")
+    return client
+
+
+@dataclass(frozen=True)
+class _CallHooks:
+    service: str
+    region: str
+
+    def start(
+        self, params: Mapping[str, Any], model: Any, context: dict[str, Any], **_: Any
+    ) -> None:
+        trace = current_context()
+        if trace.root is None:
+            return
+        if not trace.recording:
+            context[_CONTEXT_KEY] = (trace, None)
+            return
+        stack = _state.stack
+        record = _Record(self.service, trace.root, stack[-1].id if stack else trace.parent)
+        record.namespace = "aws"
+        record.aws = {"operation": model.name, "region": self.region, **_resources(params)}
+        context[_CONTEXT_KEY] = (trace, record)
+
+    @staticmethod
+    def propagate(request: Any, **_: Any) -> None:
+        trace, record = getattr(request, "context", {}).get(_CONTEXT_KEY, (None, None))
+        if trace is None:
+            return
+        header = trace.header(record.id if record is not None else None)
+        if header is not None:
+            request.headers[TRACE_HEADER] = header
+
+    @staticmethod
+    def finish(
+        http_response: Any, parsed: Mapping[str, Any], context: dict[str, Any], **_: Any
+    ) -> None:
+        _, record = context.pop(_CONTEXT_KEY, (None, None))
+        if record is None:
+            return
+        response = parsed.get("ResponseMetadata") or {}
+        headers = response.get("HTTPHeaders") or {}
+        _set_if(record.aws, "request_id", response.get("RequestId"))
+        _set_if(record.aws, "id_2", headers.get("x-amz-id-2"))
+        if response.get("RetryAttempts"):
+            record.aws["retries"] = response["RetryAttempts"]
+        status = int(getattr(http_response, "status_code", 0) or 0)
+        if status:
+            record.http = {"response": {"status": status}}
+        error = parsed.get("Error") or {}
+        _flag_status(record, status, str(error.get("Code") or ""))
+        if status >= 400:
+            record.cause = {
+                "exceptions": [
+                    {
+                        "id": new_id(),
+                        "type": str(error.get("Code") or "ClientError"),
+                        "message": str(error.get("Message") or ""),
+                        "remote": True,
+                    }
+                ]
+            }
+        record.end_time = time.time()
+        emit(record.document())
+
+    @staticmethod
+    def failed(exception: BaseException, context: dict[str, Any], **_: Any) -> None:
+        _, record = context.pop(_CONTEXT_KEY, (None, None))
+        if record is None:
+            return
+        record.fail(exception)
+        if not _state.stack:
+            _state.recorded.clear()
+        record.end_time = time.time()
+        emit(record.document())
+
+
+_THROTTLING_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottled",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "SlowDown",
+    }
+)
+
+
+def _flag_status(record: _Record, status: int, code: str) -> None:
+    """X-Ray's flags: error for 4xx, throttle for 429 (and throttling codes), fault for 5xx."""
+    if 400 <= status < 500:
+        record.flags["error"] = True
+        if status == 429 or code in _THROTTLING_CODES:
+            record.flags["throttle"] = True
+    elif status >= 500:
+        record.flags["fault"] = True
+        if code in _THROTTLING_CODES:
+            record.flags["throttle"] = True
+
+
+def _resources(params: Mapping[str, Any]) -> dict[str, Any]:
+    """The resource names X-Ray shows for a call (never the payload)."""
+    resources: dict[str, Any] = {}
+    for param, name in (
+        ("TableName", "table_name"),
+        ("Bucket", "bucket_name"),
+        ("QueueUrl", "queue_url"),
+    ):
+        _set_if(resources, name, params.get(param))
+    tables: set[str] = set()
+    request_items = params.get("RequestItems")
+    if isinstance(request_items, Mapping):
+        tables.update(str(table) for table in request_items)
+    for item in params.get("TransactItems") or ():
+        for action in item.values() if isinstance(item, Mapping) else ():
+            if isinstance(action, Mapping) and action.get("TableName"):
+                tables.add(str(action["TableName"]))
+    if tables:
+        resources["table_names"] = sorted(tables)
+    return resources
+
+
+def _set_if(target: dict[str, Any], name: str, value: Any) -> None:
+    if value is not None and value != "":
+        target[name] = value
+
+
+@dataclass(frozen=True)
+class _Daemon:
+    host: str
+    port: int
+
+    @classmethod
+    def parse(cls, address: str) -> _Daemon:
+        """`host:port`, or `tcp:host:port udp:host:port` (only UDP carries segments)."""
+        address = address.strip()
+        for part in address.split():
+            if part.startswith("udp:"):
+                address = part[len("udp:") :]
+                break
+        host, _, port = address.rpartition(":")
+        try:
+            return cls(host or DEFAULT_DAEMON[0], int(port))
+        except ValueError:
+            logger.debug("ignoring %s=%r: not host:port", DAEMON_ENV, address)
+            return cls(*DEFAULT_DAEMON)
+
+
+class _Emitter:
+    """One non-blocking UDP socket per process; a datagram per document, never an error."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._socket: socket.socket | None = None
+        self._pid = 0
+        self._daemons: dict[str, _Daemon] = {}
+
+    def daemon(self) -> _Daemon:
+        # Read per document: the address is the environment's, which tests and the
+        # local stack set after import.
+        raw = os.environ.get(DAEMON_ENV, "")
+        if not raw:
+            return _Daemon(*DEFAULT_DAEMON)
+        daemon = self._daemons.get(raw)
+        if daemon is None:
+            daemon = self._daemons[raw] = _Daemon.parse(raw)
+        return daemon
+
+    def send(self, document: Mapping[str, Any]) -> None:
+        try:
+            payload = (
+                _DAEMON_HEADER + json.dumps(document, separators=(",", ":"), default=str).encode()
+            )
+            daemon = self.daemon()
+            self._ensure_socket().sendto(payload, (daemon.host, daemon.port))
+        except (OSError, ValueError, TypeError) as error:
+            logger.debug("dropped X-Ray document %s: %s", document.get("name"), error)
+
+    def _ensure_socket(self) -> socket.socket:
+        with self._lock:
+            if self._socket is None or self._pid != os.getpid():
+                if self._socket is not None:
+                    self._socket.close()  # the parent's, inherited through fork
+                self._socket = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+                self._socket.setblocking(False)
+                self._pid = os.getpid()
+            return self._socket
+
+    def close(self) -> None:
+        with self._lock:
+            if self._socket is not None:
+                self._socket.close()
+                self._socket = None
+
+
+_emitter = _Emitter()
+
+
+def emit(document: Mapping[str, Any]) -> None:
+    """Send one segment document to the daemon; on any failure, drop it."""
+    _emitter.send(document)
+
+
+def close() -> None:
+    """Release the emitter's socket (a new one is opened if anything is emitted after)."""
+    _emitter.close()

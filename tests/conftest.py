@@ -1,16 +1,16 @@
-"""Process-wide test hygiene: no real AWS, no stray endpoint, tracing off unless asked."""
+"""Process-wide test hygiene: no real AWS, no stray endpoint, no trace context unless asked."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import sys
 
 import pytest
-from aws_xray_sdk import global_sdk_config
-from aws_xray_sdk.core import xray_recorder
+
+from handlers import tracing
 
 
 @pytest.fixture(autouse=True)
-def _offline_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def _offline_aws(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in (
         "AWS_PROFILE",
         "AWS_ENDPOINT_URL",
@@ -25,14 +25,15 @@ def _offline_aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
     monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
-    enabled = global_sdk_config.sdk_enabled()
-    global_sdk_config.set_sdk_enabled(False)
-    yield
-    global_sdk_config.set_sdk_enabled(enabled)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """The X-Ray SDK's global emitter holds a UDP socket for the life of the process."""
-    emitter_socket = getattr(xray_recorder.emitter, "_socket", None)
-    if emitter_socket is not None:
-        emitter_socket.close()
+    """Emitters hold a UDP socket for the life of the process: the tracer's, and the X-Ray
+    SDK's when moto's X-Ray backend has imported it (the SDK builds one at import)."""
+    tracing.close()
+    sdk = sys.modules.get("aws_xray_sdk.core")
+    sdk_socket = getattr(
+        getattr(getattr(sdk, "xray_recorder", None), "emitter", None), "_socket", None
+    )
+    if sdk_socket is not None:
+        sdk_socket.close()

@@ -1,5 +1,5 @@
 """Stands in for Lambda's SQS event source mapping: long-polls the queue S3 notifies, calls
-the handler with an SQS-shaped event, a Lambda context and a fresh X-Ray segment, retries a
+the handler with an SQS-shaped event, a Lambda context and a fresh X-Ray trace, retries a
 failed message twice (3 attempts in all), then moves it to the dead-letter queue with why."""
 
 from __future__ import annotations
@@ -13,17 +13,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aws_xray_sdk import global_sdk_config
-from aws_xray_sdk.core import xray_recorder
-from aws_xray_sdk.core.models.traceid import TraceId
 from botocore.exceptions import BotoCoreError, ClientError
 
 from filetrail.local.lambda_context import LambdaContext
+from handlers import tracing
 
 MAX_ATTEMPTS = 3
 RETRY_DELAY_SECONDS = 1
 POLL_WAIT_SECONDS = 1
 DEAD_LETTER_REASON = "RETRIES_EXHAUSTED"
+LAMBDA_ORIGIN = "AWS::Lambda::Function"
 
 Handler = Callable[[Any, Any], Any]
 logger = logging.getLogger(__name__)
@@ -124,25 +123,19 @@ class Dispatcher:
         request_id = str(uuid.uuid4())
         context = LambdaContext(self._function, request_id, self._region)
         event = {"Records": [self._record(message)]}
-        traced = global_sdk_config.sdk_enabled()
-        if traced:
-            segment = xray_recorder.begin_segment(
-                name=self._function, traceid=TraceId().to_id(), sampling=1
-            )
-            segment.origin = "AWS::Lambda::Function"
-            segment.put_annotation("requestId", request_id)
         self._failures.take()
-        try:
-            result = self._handler(event, context)
-            failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
-        except Exception as error:  # noqa: BLE001 - Lambda would report any error as a failure
-            failed = {message["MessageId"]}
-            reason: str | None = f"{type(error).__name__}: {error}"
-        else:
-            reason = self._failures.take()
-        finally:
-            if traced:
-                xray_recorder.end_segment()
+        # Lambda's part: a sampled trace and the function's segment, in this thread only.
+        with tracing.segment(self._function, origin=LAMBDA_ORIGIN) as segment:
+            segment.annotate(requestId=request_id)
+            try:
+                result = self._handler(event, context)
+                failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+            except Exception as error:  # noqa: BLE001 - Lambda would report any error as a failure
+                segment.fault(error)
+                failed = {message["MessageId"]}
+                reason: str | None = f"{type(error).__name__}: {error}"
+            else:
+                reason = self._failures.take()
         self.stats.add(invocations=1)
         try:
             if message["MessageId"] in failed:

@@ -4,7 +4,7 @@ bucket's notifications with its dead-letter queue, the dispatcher, and the X-Ray
 
 moto cannot run Lambda, so S3 notifies a queue and the dispatcher plays Lambda's SQS event
 source. One local stack per process: the handler's clients find the emulator through
-AWS_ENDPOINT_URL, and the X-Ray recorder is process-global.
+AWS_ENDPOINT_URL, and the tracer its daemon (the relay) through AWS_XRAY_DAEMON_ADDRESS.
 """
 
 from __future__ import annotations
@@ -19,8 +19,6 @@ from types import TracebackType
 from typing import Any
 
 import boto3
-from aws_xray_sdk import global_sdk_config
-from aws_xray_sdk.core import xray_recorder
 
 from filetrail.errors import CliError
 from filetrail.local.dispatcher import Dispatcher, FailureCapture
@@ -96,7 +94,6 @@ class LocalStack:
         self._saved_env: dict[str, str | None] = {}
         self._saved_handlers: list[logging.Handler] = []
         self._failures = FailureCapture()
-        self._sdk_was_enabled = global_sdk_config.sdk_enabled()
         self.dispatcher: Dispatcher | None = None
         self.endpoints: Endpoints | None = None
         self.session: boto3.session.Session | None = None
@@ -116,8 +113,6 @@ class LocalStack:
     def start(self) -> Endpoints:
         _check_port_free(self._port)
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
-        # The SDK warns for every AWS call made outside an invocation (the dispatcher's polls).
-        logging.getLogger("aws_xray_sdk").setLevel(logging.ERROR)
         self._server = AtomicMotoServer(ip_address=HOST, port=self._port, verbose=False)
         self._server.start()
         try:
@@ -163,7 +158,6 @@ class LocalStack:
         self._relay.start()
         self._patch_environment(endpoint, self._relay.address)
         self._route_handler_logs()
-        xray_recorder.configure(daemon_address=self._relay.address)
         settings = {
             schema.ENV_TABLE_NAME: TABLE,
             schema.ENV_DLQ_URL: dlq_url,
@@ -223,8 +217,6 @@ class LocalStack:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-        if "AWS_XRAY_SDK_ENABLED" not in os.environ:
-            global_sdk_config.set_sdk_enabled(True)
 
     def _restore_environment(self) -> None:
         for name, value in self._saved_env.items():
@@ -233,8 +225,6 @@ class LocalStack:
             else:
                 os.environ[name] = value
         self._saved_env.clear()
-        if "AWS_XRAY_SDK_ENABLED" not in os.environ:
-            global_sdk_config.set_sdk_enabled(self._sdk_was_enabled)
 
     def _route_handler_logs(self) -> None:
         """Handler log lines go where the caller says, so stdout stays the ready line's."""

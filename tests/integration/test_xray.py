@@ -1,7 +1,8 @@
 """The handler's X-Ray output, as the daemon receives it: real segment documents over UDP.
 
-In Lambda the SDK hangs subsegments off the facade segment named by `_X_AMZN_TRACE_ID`
-and streams each one to the daemon when it closes. The test plays the daemon.
+In Lambda the function's segment is Lambda's; the handler sends each subsegment, as it
+closes, to the daemon named by AWS_XRAY_DAEMON_ADDRESS, hanging it off the Parent of
+`_X_AMZN_TRACE_ID`. The test plays the daemon.
 """
 
 from __future__ import annotations
@@ -13,10 +14,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from aws_xray_sdk import global_sdk_config
-from aws_xray_sdk.core import xray_recorder
-from aws_xray_sdk.core.context import Context
-from aws_xray_sdk.core.lambda_launcher import LambdaContext
 
 from tests.support.pipeline import Pipeline
 from tests.support.samples import PDF, PE_EXE
@@ -28,25 +25,15 @@ HEADER = '{"format":"json","version":1}\n'
 
 @pytest.fixture
 def daemon(monkeypatch: pytest.MonkeyPatch) -> Iterator[socket.socket]:
-    """A UDP socket standing in for the X-Ray daemon, and the SDK in Lambda mode."""
+    """A UDP socket standing in for the X-Ray daemon, and an invocation's trace context."""
     listener = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    monkeypatch.setenv("LAMBDA_TASK_ROOT", "/var/task")
+    monkeypatch.setenv("AWS_XRAY_DAEMON_ADDRESS", f"127.0.0.1:{port}")
     monkeypatch.setenv("_X_AMZN_TRACE_ID", f"Root={TRACE_ID};Parent={PARENT_ID};Sampled=1")
-    global_sdk_config.set_sdk_enabled(True)
-    # What the SDK sets up by itself when imported inside Lambda: facade context, and
-    # every closed subsegment streamed out at once.
-    threshold = xray_recorder.streaming_threshold
-    xray_recorder.configure(
-        context=LambdaContext(), daemon_address=f"127.0.0.1:{port}", streaming_threshold=0
-    )
     try:
         yield listener
     finally:
-        xray_recorder.configure(
-            context=Context(), daemon_address="127.0.0.1:2000", streaming_threshold=threshold
-        )
         listener.close()
 
 
@@ -91,6 +78,16 @@ def test_stages_are_subsegments_of_the_invocation_trace(
     assert documents["process"]["parent_id"] == PARENT_ID
 
 
+def test_stages_nest_under_process(pipeline: Pipeline, daemon: socket.socket) -> None:
+    pipeline.process(pipeline.upload("doc.pdf", PDF))
+
+    documents = by_name(receive(daemon, has_process))
+
+    process_id = documents["process"]["id"]
+    for stage in ("load", "record", "inspect", "validate", "tag"):
+        assert documents[stage]["parent_id"] == process_id, stage
+
+
 def test_outcome_annotations_are_searchable(daemon: socket.socket, pipeline: Pipeline) -> None:
     pipeline.process(pipeline.upload("evil.jpg", PE_EXE))
 
@@ -112,6 +109,28 @@ def test_aws_calls_are_traced_as_aws_subsegments(daemon: socket.socket, pipeline
     assert {"GetObject", "TransactWriteItems", "BatchGetItem", "PutObjectTagging"} <= operations
 
 
+def test_aws_subsegments_name_the_service_and_hang_off_the_stage(
+    daemon: socket.socket, pipeline: Pipeline
+) -> None:
+    pipeline.process(pipeline.upload("doc.pdf", PDF))
+
+    documents = receive(daemon, has_process)
+
+    stages = by_name(documents)
+    get_object = next(d for d in documents if d.get("aws", {}).get("operation") == "GetObject")
+    assert get_object["name"] == "S3"
+    assert get_object["trace_id"] == TRACE_ID
+    assert get_object["parent_id"] == stages["inspect"]["id"]
+    assert get_object["aws"]["bucket_name"]
+    assert get_object["aws"]["region"] == "us-east-1"
+    assert get_object["http"]["response"]["status"] in {200, 206}
+    transaction = next(
+        d for d in documents if d.get("aws", {}).get("operation") == "TransactWriteItems"
+    )
+    assert transaction["name"] == "DynamoDB"
+    assert transaction["aws"]["table_names"]
+
+
 def test_trace_id_is_written_on_every_event(daemon: socket.socket, pipeline: Pipeline) -> None:
     pipeline.process(pipeline.upload("doc.pdf", PDF))
     receive(daemon, has_process)
@@ -120,3 +139,14 @@ def test_trace_id_is_written_on_every_event(daemon: socket.socket, pipeline: Pip
     status = pipeline.status("doc.pdf")
     assert status is not None
     assert status.trace_id == TRACE_ID
+
+
+def test_unsampled_invocation_sends_nothing_but_keeps_the_trace_id(
+    daemon: socket.socket, pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", f"Root={TRACE_ID};Parent={PARENT_ID};Sampled=0")
+
+    pipeline.process(pipeline.upload("doc.pdf", PDF))
+
+    assert receive(daemon, has_process, deadline_s=0.5) == []
+    assert {event.trace_id for event in pipeline.events("doc.pdf")} == {TRACE_ID}
