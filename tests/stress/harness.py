@@ -17,7 +17,6 @@ from typing import Any
 
 import boto3
 import pytest
-from aws_xray_sdk import global_sdk_config
 from botocore.retries.standard import ExponentialBackoff
 
 from handlers import schema
@@ -95,8 +94,6 @@ def stack() -> Iterator[Stack]:
         patch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
         patch.setenv("AWS_DEFAULT_REGION", "us-east-1")
         patch.setattr(ExponentialBackoff, "delay_amount", lambda self, context: 0.0)
-        was_enabled = global_sdk_config.sdk_enabled()
-        global_sdk_config.set_sdk_enabled(False)
         logger = logging.getLogger(LOGGER_NAME)
         capture = LineCapture()
         saved = list(logger.handlers)
@@ -113,7 +110,6 @@ def stack() -> Iterator[Stack]:
                 logger.removeHandler(handler)
             for handler in saved:
                 logger.addHandler(handler)
-            global_sdk_config.set_sdk_enabled(was_enabled)
 
 
 def _reset(endpoint_url: str) -> None:
