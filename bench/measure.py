@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
-from aws_xray_sdk import global_sdk_config
 from moto import mock_aws
 
 from bench.baseline import BASELINE_TABLE, BaselineHandler
@@ -149,13 +148,8 @@ class DesignResult:
 
 @contextlib.contextmanager
 def _emulator() -> Iterator[None]:
-    was_enabled = global_sdk_config.sdk_enabled()
-    global_sdk_config.set_sdk_enabled(False)
-    try:
-        with mock_aws():
-            yield
-    finally:
-        global_sdk_config.set_sdk_enabled(was_enabled)
+    with mock_aws():
+        yield
 
 
 def _session(recorder: CallRecorder | None = None) -> boto3.session.Session:
