@@ -27,14 +27,16 @@ FIXED_DATE_TIME = (1980, 1, 1, 0, 0, 0)
 FILE_MODE = 0o644
 EXCLUDED_DIRS = frozenset({"__pycache__", "tests", "test", ".pytest_cache", ".mypy_cache"})
 EXCLUDED_SUFFIXES = (".pyc", ".pyo")
+# Console scripts pip writes for dependencies: they name the build machine's interpreter.
+EXCLUDED_DEPENDENCY_DIRS = frozenset({"bin"})
 # The python3.13 runtime runs Amazon Linux 2023 (glibc 2.34). pip does not widen a
 # manylinux_2_28 tag to older ones, so both are named: wheels built for either run there.
 _PLATFORMS: dict[Architecture, tuple[str, ...]] = {
     "arm64": ("manylinux2014_aarch64", "manylinux_2_28_aarch64"),
     "x86_64": ("manylinux2014_x86_64", "manylinux_2_28_x86_64"),
 }
-# Distributions the Lambda Python runtime already provides. Bundling botocore (which
-# aws-xray-sdk requires) would shadow the runtime's copy and pair it with a boto3 it was
+# Distributions the Lambda Python runtime already provides. Bundling botocore (which a
+# dependency may require) would shadow the runtime's copy and pair it with a boto3 it was
 # not released with, so requirements.txt lists the full closure and pip installs no deps.
 RUNTIME_PROVIDED = frozenset(
     {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}
@@ -137,7 +139,11 @@ def archive_entries(package_dir: Path, dependencies_dir: Path | None) -> list[tu
     """(name in zip, source file), sorted; the package wins over a same-named dependency."""
     entries: dict[str, Path] = {}
     if dependencies_dir is not None:
-        entries.update(_files(dependencies_dir, ""))
+        entries.update(
+            (name, path)
+            for name, path in _files(dependencies_dir, "")
+            if name.split("/", 1)[0] not in EXCLUDED_DEPENDENCY_DIRS
+        )
     entries.update(_files(package_dir, f"{package_dir.name}/"))
     return sorted(entries.items())
 
