@@ -164,7 +164,7 @@ def _trace(out: Console, xray: Any, store: AuditStore, deadline: float) -> None:
     events = list(store.iter_events(schema.document_id(BUCKET, TRACED)))
     stored = [e for e in events if e.type == EventType.STORED and e.trace_id]
     if not stored:
-        out.print("no traced event to show (is AWS_XRAY_SDK_ENABLED=false?)")
+        out.print("no traced event to show")
         return
     event = stored[-1]
     line = _wait_for_trace(xray, event, deadline)
