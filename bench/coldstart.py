@@ -15,7 +15,6 @@ _PROBE = "import time\nt = time.perf_counter()\nimport {module}\nprint(time.perf
 def import_seconds(module: str, repetitions: int) -> list[float]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_LAMBDA")}
     env["PYTHONPATH"] = str(ROOT)
-    env["AWS_XRAY_SDK_ENABLED"] = "false"
     samples = []
     for _ in range(repetitions):
         out = subprocess.run(  # noqa: S603 - our own interpreter, fixed probe
