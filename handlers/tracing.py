@@ -23,8 +23,7 @@ import time
 import traceback
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 TRACE_ENV = "_X_AMZN_TRACE_ID"
 DAEMON_ENV = "AWS_XRAY_DAEMON_ADDRESS"
@@ -55,8 +54,9 @@ def new_trace_id(now: float | None = None) -> str:
     return f"1-{epoch:08x}-{secrets.token_hex(12)}"
 
 
-@dataclass(frozen=True)
-class TraceContext:
+# NamedTuples and plain classes rather than dataclasses: building a dataclass costs about
+# a millisecond of cold start each.
+class TraceContext(NamedTuple):
     """What a trace header says: the trace, the segment to hang off, the sampling decision."""
 
     root: str | None = None
@@ -134,23 +134,51 @@ def invocation(header: str) -> Iterator[TraceContext]:
         _state.override, _state.stack = saved, saved_stack
 
 
-@dataclass(eq=False)
 class _Record:
-    name: str
-    trace_id: str
-    parent_id: str | None
-    kind: str | None = "subsegment"
-    id: str = field(default_factory=new_id)
-    start_time: float = field(default_factory=time.time)
-    end_time: float | None = None
-    namespace: str | None = None
-    origin: str | None = None
-    annotations: dict[str, str | int | float | bool] = field(default_factory=dict)
-    metadata: dict[str, Any] = field(default_factory=dict)
-    aws: dict[str, Any] = field(default_factory=dict)
-    http: dict[str, Any] = field(default_factory=dict)
-    flags: dict[str, bool] = field(default_factory=dict)
-    cause: dict[str, Any] | str | None = None
+    """One segment or subsegment being recorded."""
+
+    __slots__ = (
+        "annotations",
+        "aws",
+        "cause",
+        "end_time",
+        "flags",
+        "http",
+        "id",
+        "kind",
+        "metadata",
+        "name",
+        "namespace",
+        "origin",
+        "parent_id",
+        "start_time",
+        "trace_id",
+    )
+
+    def __init__(
+        self,
+        name: str,
+        trace_id: str,
+        parent_id: str | None,
+        *,
+        kind: str | None = "subsegment",
+        origin: str | None = None,
+    ) -> None:
+        self.name = name
+        self.trace_id = trace_id
+        self.parent_id = parent_id
+        self.kind = kind
+        self.origin = origin
+        self.id = new_id()
+        self.start_time = time.time()
+        self.end_time: float | None = None
+        self.namespace: str | None = None
+        self.annotations: dict[str, str | int | float | bool] = {}
+        self.metadata: dict[str, Any] = {}
+        self.aws: dict[str, Any] = {}
+        self.http: dict[str, Any] = {}
+        self.flags: dict[str, bool] = {}
+        self.cause: dict[str, Any] | str | None = None
 
     def fail(self, error: BaseException) -> None:
         self.flags["fault"] = True
@@ -311,10 +339,12 @@ def instrument(client: Client) -> Client:
     return client
 
 
-@dataclass(frozen=True)
 class _CallHooks:
-    service: str
-    region: str
+    __slots__ = ("region", "service")
+
+    def __init__(self, service: str, region: str) -> None:
+        self.service = service
+        self.region = region
 
     def start(
         self, params: Mapping[str, Any], model: Any, context: dict[str, Any], **_: Any
@@ -438,8 +468,7 @@ def _set_if(target: dict[str, Any], name: str, value: Any) -> None:
         target[name] = value
 
 
-@dataclass(frozen=True)
-class _Daemon:
+class _Daemon(NamedTuple):
     host: str
     port: int
 
