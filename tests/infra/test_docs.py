@@ -6,7 +6,7 @@ from tests.infra.harness import REPO_ROOT
 
 
 def _documented_defaults() -> dict[str, str]:
-    text = (REPO_ROOT / "docs" / "deploy.md").read_text()
+    text = (REPO_ROOT / "README.md").read_text()
     rows = re.findall(r"^\| `(\w+)` \| \w+ \| `([^`]*)` \|", text, flags=re.MULTILINE)
     return dict(rows)
 
