@@ -88,11 +88,6 @@ class TraceContext(NamedTuple):
         return ";".join(parts)
 
 
-def trace_root(header: str) -> str | None:
-    """The Root of a trace header, e.g. `Root=1-5759e988-bd862e3fe1be46a994272793;...`."""
-    return TraceContext.parse(header).root
-
-
 class _ThreadState(threading.local):
     def __init__(self) -> None:
         self.override: TraceContext | None = None
@@ -237,10 +232,6 @@ class Span:
     def __init__(self, record: _Record | None = None) -> None:
         self._record = record
 
-    @property
-    def id(self) -> str | None:
-        return None if self._record is None else self._record.id
-
     def annotate(self, **annotations: str | int | float | bool | None) -> None:
         """Indexed, searchable values; None is skipped, anything X-Ray cannot index dropped."""
         if self._record is None:
@@ -296,10 +287,15 @@ def subsegment(name: str) -> Iterator[Span]:
         raise
     finally:
         stack.remove(record)
-        if not stack:
-            _state.recorded.clear()
-        record.end_time = time.time()
-        emit(record.document())
+        _finish(record, last=not stack)
+
+
+def _finish(record: _Record, *, last: bool) -> None:
+    """Close and send a record; the invocation's last one forgets recorded exceptions."""
+    if last:
+        _state.recorded.clear()
+    record.end_time = time.time()
+    emit(record.document())
 
 
 @contextmanager
@@ -317,9 +313,7 @@ def segment(name: str, *, origin: str | None = None) -> Iterator[Span]:
             record.fail(error)
             raise
         finally:
-            _state.recorded.clear()
-            record.end_time = time.time()
-            emit(record.document())
+            _finish(record, last=True)
 
 
 def instrument(client: Client) -> Client:
