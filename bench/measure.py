@@ -12,7 +12,6 @@ import itertools
 import math
 import statistics
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +22,7 @@ from bench.baseline import BASELINE_TABLE, BaselineHandler
 from bench.baseline import create_table_request as baseline_table
 from handlers import schema
 from handlers.app import Runtime
-from tests.support.call_recorder import Call, CallRecorder
+from tests.support.call_recorder import WRITE_OPERATIONS, Call, CallRecorder
 from tests.support.capacity import request_write_units
 from tests.support.pipeline import BUCKET, TABLE, LambdaContext, provision
 from tests.support.s3_events import created_record, s3_event
@@ -31,10 +30,6 @@ from tests.support.samples import PNG, padded
 
 KIB = 1024
 MIB = 1024 * KIB
-READ_UNIT_BYTES = 4 * KIB
-DYNAMODB_WRITES = frozenset(
-    {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
-)
 
 
 class _Discard:
@@ -89,7 +84,7 @@ class Usage:
             if call.service == "s3":
                 s3_ops[call.operation] = s3_ops.get(call.operation, 0) + 1
         dynamodb = [c for c in calls if c.service == "dynamodb"]
-        writes = [c for c in dynamodb if c.operation in DYNAMODB_WRITES]
+        writes = [c for c in dynamodb if c.operation in WRITE_OPERATIONS]
         return cls(
             s3_operations=s3_ops,
             s3_bytes_read=recorder.bytes_read,
@@ -146,12 +141,6 @@ class DesignResult:
         }
 
 
-@contextlib.contextmanager
-def _emulator() -> Iterator[None]:
-    with mock_aws():
-        yield
-
-
 def _session(recorder: CallRecorder | None = None) -> boto3.session.Session:
     session = boto3.session.Session(region_name="us-east-1")
     if recorder is not None:
@@ -180,7 +169,7 @@ def _forget(dynamodb: Any, key: str) -> None:
 
 
 def measure_size(size: int, files: int, warmup: int = 1) -> dict[str, Any]:
-    with _emulator():
+    with mock_aws():
         ft_recorder, base_recorder = CallRecorder(), CallRecorder()
         ft_session, base_session = _session(ft_recorder), _session(base_recorder)
         uploader = _session().client("s3")

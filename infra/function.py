@@ -10,9 +10,9 @@ import pulumi_aws as aws
 from handlers import schema
 from infra import iam
 from infra.config import PipelineConfig
-from infra.packaging import BuiltArchive
+from infra.packaging import LAMBDA_PYTHON_VERSION, BuiltArchive
 
-RUNTIME = "python3.13"
+RUNTIME = f"python{LAMBDA_PYTHON_VERSION}"
 HANDLER = "handlers.app.handler"
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
 # Lambda's application log levels are named differently from Python's.

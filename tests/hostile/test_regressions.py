@@ -9,17 +9,11 @@ from __future__ import annotations
 import pytest
 
 from tests.hostile.conftest import take_dead_letters
-from tests.support.call_recorder import CallRecorder
+from tests.support.call_recorder import WRITE_OPERATIONS, CallRecorder
 from tests.support.pipeline import Pipeline
 from tests.support.samples import PNG
 
 pytestmark = pytest.mark.stress
-
-WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
-
-
-def _writes(recorder: CallRecorder) -> int:
-    return sum(1 for c in recorder.calls if c.service == "dynamodb" and c.operation in WRITES)
 
 
 def test_notification_naming_an_impossible_bucket_is_invalid_and_writes_nothing(
@@ -31,7 +25,7 @@ def test_notification_naming_an_impossible_bucket_is_invalid_and_writes_nothing(
 
     result = pipeline.process(record)
 
-    assert (result, _writes(recorder)) == ({"outcomes": ["INVALID"]}, 0)
+    assert (result, recorder.count("dynamodb", *WRITE_OPERATIONS)) == ({"outcomes": ["INVALID"]}, 0)
 
 
 def test_removal_naming_an_impossible_bucket_is_invalid_and_writes_nothing(
@@ -43,7 +37,7 @@ def test_removal_naming_an_impossible_bucket_is_invalid_and_writes_nothing(
 
     result = pipeline.process(record)
 
-    assert (result, _writes(recorder)) == ({"outcomes": ["INVALID"]}, 0)
+    assert (result, recorder.count("dynamodb", *WRITE_OPERATIONS)) == ({"outcomes": ["INVALID"]}, 0)
 
 
 def test_size_beyond_any_s3_object_is_invalid(pipeline: Pipeline) -> None:

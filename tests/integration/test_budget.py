@@ -11,16 +11,13 @@ from __future__ import annotations
 import boto3
 import pytest
 
-from tests.support.call_recorder import CallRecorder
+from tests.support.call_recorder import WRITE_OPERATIONS, CallRecorder
 from tests.support.capacity import request_write_units
 from tests.support.pipeline import Pipeline, provision
 from tests.support.samples import PNG, padded
 
 KIB = 1024
 MIB = 1024 * KIB
-WRITE_OPERATIONS = frozenset(
-    {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
-)
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from botocore.retries.standard import ExponentialBackoff
 from handlers import schema
 from handlers.app import Runtime, build_runtime
 from handlers.logs import LOGGER_NAME, JsonFormatter
-from tests.stress.invariants import Ledger
+from tests.stress.invariants import ON_FAILURE_CONDITION, Ledger
 from tests.stress.server import locked_moto_server, one_backup_per_table
 from tests.support.pipeline import TABLE, LambdaContext, Pipeline, provision
 from tests.support.samples import PDF, PE_EXE, PNG
@@ -201,7 +201,7 @@ def on_failure_record(event: dict[str, Any], error: BaseException, request_id: s
             "requestContext": {
                 "requestId": request_id,
                 "functionArn": "arn:aws:lambda:us-east-1:123456789012:function:filetrail:$LATEST",
-                "condition": "RetriesExhausted",
+                "condition": ON_FAILURE_CONDITION,
                 "approximateInvokeCount": MAX_ATTEMPTS,
             },
             "requestPayload": event,

@@ -17,7 +17,6 @@ from typing import Any
 import pytest
 
 from filetrail.local.stack import BUCKET, TABLE, LocalStack
-from handlers.logs import JsonFormatter
 from handlers.store import AuditStore
 from tests.hostile.metrics import metric_counts
 from tests.stress.harness import LineCapture, Workload, build_workload, write_summary
@@ -96,7 +95,6 @@ def run(request: pytest.FixtureRequest) -> Iterator[LoadRun]:
     full = full_size(request.config)
     sizes = FULL if full else SMALL
     capture = LineCapture()
-    capture.setFormatter(JsonFormatter())
     logging.getLogger("filetrail.local.dispatcher").setLevel(logging.ERROR)
     with one_backup_per_table(), LocalStack(workers=DISPATCHERS, log_handler=capture) as stack:
         assert stack.endpoints is not None

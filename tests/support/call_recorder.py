@@ -22,6 +22,11 @@ _VERSIONED_ACTIONS = {
     "GetObjectTagging": "GetObjectVersionTagging",
     "PutObjectTagging": "PutObjectVersionTagging",
 }
+# DynamoDB operations that write: what "no write for garbage" and write budgets count.
+WRITE_OPERATIONS = frozenset(
+    {"PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems"}
+)
+
 _ITEM_ACTIONS = {
     "Put": "PutItem",
     "Update": "UpdateItem",
