@@ -94,7 +94,7 @@ class Processor:
         again; it is validated afresh under an identity derived from the deletion, so a
         retry finds it recorded and the status never shows a file that S3 no longer serves.
         """
-        status = self._store.get_status(deletion.document_id)
+        status = self._store.load(deletion.document_id, deletion.upload_key).status
         if status is None or status.stage != EventType.DELETED:
             return None
         if status.version_id != deletion.version_id:

@@ -13,16 +13,8 @@ import pytest
 
 from handlers.objects import ObjectStore
 from handlers.schema import Status
-from tests.support.pipeline import BUCKET, Pipeline
-from tests.support.s3_events import removed_record
+from tests.support.pipeline import Pipeline
 from tests.support.samples import PDF, PE_EXE
-
-
-def delete_version(pipeline: Pipeline, key: str, version_id: str) -> dict[str, Any]:
-    pipeline.s3.delete_object(Bucket=BUCKET, Key=key, VersionId=version_id)
-    record = removed_record(BUCKET, key, version_id=version_id, sequencer=pipeline.next_sequencer())
-    record["eventName"] = "ObjectRemoved:Delete"
-    return record
 
 
 def version_of(record: dict[str, Any]) -> str:
@@ -34,7 +26,7 @@ def test_deleting_an_old_version_leaves_the_file_as_it_is(pipeline: Pipeline) ->
     pipeline.process(old)
     pipeline.process(pipeline.upload("doc.pdf", PDF + b"%v2\n"))
 
-    pipeline.process(delete_version(pipeline, "doc.pdf", version_of(old)))
+    pipeline.process(pipeline.delete_version("doc.pdf", version_of(old)))
 
     status = pipeline.status("doc.pdf")
     assert status is not None
@@ -49,7 +41,7 @@ def test_deleting_the_current_version_revalidates_the_one_now_current(pipeline: 
     good = pipeline.upload("doc.pdf", PDF)
     pipeline.process(good)
 
-    pipeline.process(delete_version(pipeline, "doc.pdf", version_of(good)))
+    pipeline.process(pipeline.delete_version("doc.pdf", version_of(good)))
 
     status = pipeline.status("doc.pdf")
     assert status is not None
@@ -66,7 +58,7 @@ def test_deleting_the_delete_marker_brings_the_file_back(pipeline: Pipeline) -> 
     marker = pipeline.delete("doc.pdf")
     pipeline.process(marker)
 
-    pipeline.process(delete_version(pipeline, "doc.pdf", version_of(marker)))
+    pipeline.process(pipeline.delete_version("doc.pdf", version_of(marker)))
 
     status = pipeline.status("doc.pdf")
     assert status is not None
@@ -77,7 +69,7 @@ def test_deleting_the_only_version_leaves_the_file_deleted(pipeline: Pipeline) -
     only = pipeline.upload("doc.pdf", PDF)
     pipeline.process(only)
 
-    pipeline.process(delete_version(pipeline, "doc.pdf", version_of(only)))
+    pipeline.process(pipeline.delete_version("doc.pdf", version_of(only)))
 
     status = pipeline.status("doc.pdf")
     assert status is not None
@@ -88,7 +80,7 @@ def test_redelivered_version_delete_appends_nothing(pipeline: Pipeline) -> None:
     pipeline.process(pipeline.upload("doc.pdf", PE_EXE))
     good = pipeline.upload("doc.pdf", PDF)
     pipeline.process(good)
-    deletion = delete_version(pipeline, "doc.pdf", version_of(good))
+    deletion = pipeline.delete_version("doc.pdf", version_of(good))
     pipeline.process(deletion)
     before = pipeline.events("doc.pdf")
 
@@ -105,7 +97,7 @@ def test_crash_after_the_delete_is_recorded_still_revalidates_on_retry(
     pipeline.process(pipeline.upload("doc.pdf", PE_EXE))
     good = pipeline.upload("doc.pdf", PDF)
     pipeline.process(good)
-    deletion = delete_version(pipeline, "doc.pdf", version_of(good))
+    deletion = pipeline.delete_version("doc.pdf", version_of(good))
     real = ObjectStore.current_version
 
     def crash(self: ObjectStore, upload: Any) -> Any:

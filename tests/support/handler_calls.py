@@ -38,5 +38,10 @@ def record_handler_calls() -> tuple[tuple[str, str, str], ...]:
         pipeline.process(pipeline.upload("plain-tagged.pdf", PDF, tags="t=1", with_version=False))
         pipeline.process(pipeline.upload("evil.jpg", PE_EXE))  # rejection
         pipeline.process(pipeline.delete("versioned.pdf"))  # deletion
+        current = pipeline.upload("revived.pdf", PDF)
+        pipeline.process(pipeline.upload("revived.pdf", PDF + b"%v0\n"))
+        pipeline.process(current)
+        version = current["s3"]["object"]["versionId"]
+        pipeline.process(pipeline.delete_version("revived.pdf", version))  # revalidates
         pipeline.handle(sqs_event("not json"))  # dead-letter
         return tuple(recorder.triples())

@@ -83,6 +83,13 @@ class Pipeline:
             BUCKET, key, version_id=response.get("VersionId"), sequencer=self.next_sequencer()
         )
 
+    def delete_version(self, key: str, version_id: str) -> dict[str, Any]:
+        """Permanently delete one version; the `ObjectRemoved:Delete` S3 would send."""
+        self.s3.delete_object(Bucket=BUCKET, Key=key, VersionId=version_id)
+        record = removed_record(BUCKET, key, version_id=version_id, sequencer=self.next_sequencer())
+        record["eventName"] = "ObjectRemoved:Delete"
+        return record
+
     def handle(self, event: dict[str, Any]) -> dict[str, Any]:
         context = LambdaContext(f"req-{next(self._requests)}")
         return self.runtime.handle(event, context)
