@@ -17,6 +17,7 @@ from rich.progress import Progress
 from rich.table import Table
 
 from filetrail import render
+from filetrail.commands import TERMINAL_TYPES
 from filetrail.errors import EXIT_OK, CliError
 from filetrail.local.stack import BUCKET, TABLE, LocalStack
 from filetrail.trace import fetch_timeline
@@ -31,7 +32,6 @@ POLL_SECONDS = 0.1
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"
 PDF = b"%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 EXE = b"MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff\x00\x00" + b"\x00" * 48
-TERMINAL = frozenset({EventType.STORED, EventType.REJECTED, EventType.IGNORED})
 
 
 @dataclass(frozen=True)
@@ -103,7 +103,7 @@ def _outcomes(store: AuditStore, key: str, count: int) -> Check:
 
     def check() -> bool:
         events = store.iter_events(document_id)
-        return sum(1 for e in events if e.type in TERMINAL) >= count
+        return sum(1 for e in events if e.type in TERMINAL_TYPES) >= count
 
     return check
 

@@ -72,7 +72,7 @@ def list_files(
             continue
         page = store.list_by_status(status, since=since, limit=limit, cursor=partition.after)
         fetched[status] = (len(page.items), page.cursor is None)
-        candidates += [(_sort_key(item), status, item) for item in page.items]
+        candidates += [(item.index_sort_key, status, item) for item in page.items]
     candidates.sort(key=lambda candidate: candidate[0], reverse=True)
     taken = candidates[:limit]
     for status, (count, last_page) in fetched.items():
@@ -84,16 +84,12 @@ def list_files(
     return Listing(tuple(item for _, _, item in taken), _encode(partitions) if more else None)
 
 
-def _sort_key(item: StatusItem) -> str:
-    return f"{item.uploaded_at}#{item.document_id}"
-
-
 def _index_key(item: StatusItem) -> dict[str, Any]:
     return {
         schema.PARTITION_KEY: {"S": item.document_id},
         schema.SORT_KEY: {"S": schema.STATUS_SORT_KEY},
         schema.STATUS_INDEX_PARTITION_KEY: {"S": str(item.status)},
-        schema.STATUS_INDEX_SORT_KEY: {"S": _sort_key(item)},
+        schema.STATUS_INDEX_SORT_KEY: {"S": item.index_sort_key},
     }
 
 

@@ -42,7 +42,6 @@ MAX_LOGGED_RECORD_CHARS = 32_000
 
 @dataclass(frozen=True)
 class Runtime:
-    settings: Settings
     processor: Processor
     deadletter: DeadLetterQueue | None
     logger: logging.Logger
@@ -138,7 +137,7 @@ def build_runtime(
     if settings.dlq_url:
         sqs = tracing.instrument(session.client("sqs", config=CLIENT_CONFIG))
         deadletter = DeadLetterQueue(sqs, settings.dlq_url)
-    return Runtime(settings, processor, deadletter, logger)
+    return Runtime(processor, deadletter, logger)
 
 
 @functools.cache

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from botocore.exceptions import (
-    BotoCoreError,
     ClientError,
     NoCredentialsError,
     ReadTimeoutError,
@@ -62,6 +61,4 @@ def translate(error: Exception, action: str) -> FiletrailError:
         if code in ACCESS_CODES:
             return AccessDeniedError(f"{action}: {code}: {message}", code=code)
         return AwsError(f"{action}: {code}: {message}", code=code)
-    if isinstance(error, BotoCoreError):
-        return AwsError(f"{action}: {error}")
     return AwsError(f"{action}: {error}")

@@ -117,10 +117,15 @@ class StatusItem:
             schema.PARTITION_KEY: self.document_id,
             schema.SORT_KEY: schema.STATUS_SORT_KEY,
             schema.STATUS_INDEX_PARTITION_KEY: str(self.status),
-            schema.STATUS_INDEX_SORT_KEY: f"{self.uploaded_at}#{self.document_id}",
+            schema.STATUS_INDEX_SORT_KEY: self.index_sort_key,
         }
         item.update(self.to_json())
         return {k: v for k, v in item.items() if v is not None}
+
+    @property
+    def index_sort_key(self) -> str:
+        """The status index's sort key: newest upload first, ties by document."""
+        return f"{self.uploaded_at}#{self.document_id}"
 
     def to_json(self) -> dict[str, Any]:
         values = asdict(self)

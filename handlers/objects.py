@@ -28,6 +28,11 @@ _SUPERSEDED_CODES = frozenset({"PreconditionFailed", "412"})
 _ARCHIVED_CODES = frozenset({"InvalidObjectState"})
 
 
+def _s3_code(error: ClientError) -> str:
+    """S3's error code, else its HTTP status (HEAD answers carry no code)."""
+    return error_code(error) or str(http_status(error))
+
+
 class ObjectStore:
     def __init__(self, client: S3Client, header_bytes: int) -> None:
         self._client = client
@@ -48,7 +53,7 @@ class ObjectStore:
         try:
             response = self._client.get_object(**params)
         except ClientError as error:
-            code = error_code(error) or str(http_status(error))
+            code = _s3_code(error)
             where = f"s3://{upload.bucket}/{upload.key}"
             if code in _EMPTY_CODES:
                 # S3 answers 416 to any range on an empty object.
@@ -89,7 +94,7 @@ class ObjectStore:
         try:
             head = self._client.head_object(Bucket=upload.bucket, Key=upload.key)
         except ClientError as error:
-            if (error_code(error) or str(http_status(error))) in _GONE_CODES:
+            if _s3_code(error) in _GONE_CODES:
                 return None
             raise translate(error, f"look up {where}") from error
         except BotoCoreError as error:
@@ -119,7 +124,7 @@ class ObjectStore:
             if not upload.version_id and value == TAG_STORED and etag:
                 self._ensure_tagged_object_is(upload, etag, kept)
         except ClientError as error:
-            if (error_code(error) or str(http_status(error))) in _MISSING_CODES:
+            if _s3_code(error) in _MISSING_CODES:
                 return False
             raise translate(error, f"tag {where}") from error
         except BotoCoreError as error:
@@ -130,9 +135,7 @@ class ObjectStore:
         try:
             self._client.head_object(Bucket=upload.bucket, Key=upload.key, IfMatch=f'"{etag}"')
         except ClientError as error:
-            if (
-                error_code(error) or str(http_status(error))
-            ) not in _SUPERSEDED_CODES | _MISSING_CODES:
+            if _s3_code(error) not in _SUPERSEDED_CODES | _MISSING_CODES:
                 raise
             # A newer upload took the key between read and tag: mark it pending, so the
             # quarantine keeps it unreadable (and unexpired) until its own turn comes.

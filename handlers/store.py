@@ -69,7 +69,6 @@ class StreamState:
 @dataclass(frozen=True)
 class AppendResult:
     appended: bool
-    events: tuple[AuditEvent, ...]
     status: StatusItem | None
 
 
@@ -108,19 +107,7 @@ class AuditStore:
         keys = [_key(document_id, schema.STATUS_SORT_KEY)] + [
             _key(document_id, schema.marker_sort_key(upload_key, phase)) for phase in PHASES
         ]
-        request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
-        found: list[dict[str, Any]] = []
-        attempt = 0
-        while request:
-            try:
-                response = self._client.batch_get_item(RequestItems=request)
-            except (ClientError, BotoCoreError) as error:
-                raise translate(error, f"read stream {document_id} from {self._table}") from error
-            found.extend(response.get("Responses", {}).get(self._table, []))
-            request = dict(response.get("UnprocessedKeys") or {})
-            if request:
-                attempt += 1
-                self._backoff(attempt)
+        found = self._batch_get(keys, f"read stream {document_id} from {self._table}")
         status = None
         phases: set[str] = set()
         for raw in found:
@@ -149,7 +136,7 @@ class AuditStore:
             if state is None:
                 state = self.load(document_id, upload_key)
             if phase in state.phases_done:
-                return AppendResult(False, (), state.status)
+                return AppendResult(False, state.status)
             events = tuple(build(state.version))
             status = fold(state.status, events)
             items = self._transaction(
@@ -174,9 +161,9 @@ class AuditStore:
                         document_id, upload_key, phase, cancellations[len(events)]
                     )
                     if marker_writer == writer:
-                        return AppendResult(True, events, status)
+                        return AppendResult(True, status)
                     # Another delivery recorded this phase in the meantime.
-                    return AppendResult(False, (), None)
+                    return AppendResult(False, None)
                 if reasons and not set(reasons) <= _RETRYABLE_REASONS:
                     raise translate(error, f"append to {document_id} in {self._table}") from error
                 state = None
@@ -184,7 +171,7 @@ class AuditStore:
                 continue
             except BotoCoreError as error:
                 raise translate(error, f"append to {document_id} in {self._table}") from error
-            return AppendResult(True, events, status)
+            return AppendResult(True, status)
         raise ContentionError(
             f"stream {document_id} kept changing; gave up after {self._max_attempts} attempts"
         )
@@ -255,18 +242,29 @@ class AuditStore:
         existing = cancellation.get("Item")
         if existing is None:
             key = _key(document_id, schema.marker_sort_key(upload_key, phase))
-            # BatchGetItem, not GetItem: the role's policy grants only what the handler uses.
-            request: dict[str, Any] = {self._table: {"Keys": [key], "ConsistentRead": True}}
-            try:
-                found = self._client.batch_get_item(RequestItems=request)
-            except (ClientError, BotoCoreError) as error:
-                raise translate(error, f"read marker of {document_id}") from error
-            items = found.get("Responses", {}).get(self._table, [])
+            items = self._batch_get([key], f"read marker of {document_id}")
             existing = items[0] if items else None
         if not existing:
             return None
         writer = from_attributes(existing).get("writer")
         return str(writer) if writer is not None else None
+
+    def _batch_get(self, keys: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
+        """Consistent BatchGetItem, unprocessed keys retried (GetItem is not in the role)."""
+        request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
+        found: list[dict[str, Any]] = []
+        attempt = 0
+        while request:
+            try:
+                response = self._client.batch_get_item(RequestItems=request)
+            except (ClientError, BotoCoreError) as error:
+                raise translate(error, action) from error
+            found.extend(response.get("Responses", {}).get(self._table, []))
+            request = dict(response.get("UnprocessedKeys") or {})
+            if request:
+                attempt += 1
+                self._backoff(attempt)
+        return found
 
     def _backoff(self, attempt: int) -> None:
         """Full jitter, capped: contention clears fastest when writers spread out."""

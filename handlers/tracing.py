@@ -393,8 +393,7 @@ class _CallHooks:
                     }
                 ]
             }
-        record.end_time = time.time()
-        emit(record.document())
+        _finish(record, last=False)
 
     @staticmethod
     def failed(exception: BaseException, context: dict[str, Any], **_: Any) -> None:
@@ -402,10 +401,7 @@ class _CallHooks:
         if record is None:
             return
         record.fail(exception)
-        if not _state.stack:
-            _state.recorded.clear()
-        record.end_time = time.time()
-        emit(record.document())
+        _finish(record, last=not _state.stack)
 
 
 _THROTTLING_CODES = frozenset(

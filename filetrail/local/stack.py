@@ -14,7 +14,7 @@ import os
 import socket
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from types import TracebackType
 from typing import Any
 
@@ -54,14 +54,7 @@ class Endpoints:
 
     def to_json(self) -> dict[str, str]:
         """The ready line's document (DESIGN.md): these keys, in this order."""
-        return {
-            "endpoint_url": self.endpoint_url,
-            "region": self.region,
-            "bucket": self.bucket,
-            "table": self.table,
-            "queue_url": self.queue_url,
-            "dlq_url": self.dlq_url,
-        }
+        return asdict(self)
 
     def environment(self) -> dict[str, str]:
         """What a shell needs to point the AWS CLI, boto3 and filetrail at this stack."""
@@ -199,10 +192,6 @@ class LocalStack:
             service,  # type: ignore[call-overload]
             endpoint_url=self.endpoints.endpoint_url,
         )
-
-    @property
-    def segments_forwarded(self) -> int:
-        return self._relay.forwarded if self._relay else 0
 
     def _patch_environment(self, endpoint: str, daemon: str) -> None:
         """The handler builds its clients from the environment, as it does in Lambda."""

@@ -13,7 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 MAX_DATAGRAM = 65_535
 POLL_SECONDS = 0.2
-_HEADER = b'{"format": "json", "version": 1}'
+_HEADER = {"format": "json", "version": 1}
 
 logger = logging.getLogger(__name__)
 
@@ -26,8 +26,6 @@ class XRayRelay:
         self._socket.settimeout(POLL_SECONDS)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="filetrail-xray-relay", daemon=True)
-        self.forwarded = 0
-        self._lock = threading.Lock()
 
     @property
     def address(self) -> str:
@@ -62,7 +60,7 @@ class XRayRelay:
     def _forward(self, datagram: bytes) -> None:
         header, _, document = datagram.partition(b"\n")
         try:
-            valid = bool(document) and json.loads(header) == json.loads(_HEADER)
+            valid = bool(document) and json.loads(header) == _HEADER
         except ValueError:
             valid = False
         if not valid:
@@ -72,6 +70,3 @@ class XRayRelay:
             self._xray.put_trace_segments(TraceSegmentDocuments=[document.decode()])
         except (ClientError, BotoCoreError) as error:
             logger.warning("could not forward a segment to X-Ray: %s", error)
-            return
-        with self._lock:
-            self.forwarded += 1
