@@ -14,7 +14,7 @@ import pytest
 from moto import mock_aws
 
 from tests.support.call_recorder import CallRecorder
-from tests.support.pipeline import Pipeline, provision
+from tests.support.pipeline import Pipeline, provision, receive_all
 
 # Small, so "exactly the limit" and "one byte over" are cheap to upload.
 SIZE_LIMIT = 256 * 1024
@@ -45,14 +45,4 @@ def pipeline(session: boto3.session.Session, module_recorder: CallRecorder) -> P
 
 def take_dead_letters(pipeline: Pipeline) -> list[dict[str, Any]]:
     """Receive and delete every dead letter, so the next case sees only its own."""
-    sqs = pipeline.session.client("sqs")
-    taken: list[Any] = []
-    while True:
-        batch = sqs.receive_message(QueueUrl=pipeline.dlq_url, MaxNumberOfMessages=10).get(
-            "Messages", []
-        )
-        if not batch:
-            return taken
-        for message in batch:
-            sqs.delete_message(QueueUrl=pipeline.dlq_url, ReceiptHandle=message["ReceiptHandle"])
-        taken.extend(batch)
+    return receive_all(pipeline.session.client("sqs"), pipeline.dlq_url, delete=True)

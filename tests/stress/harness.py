@@ -24,7 +24,7 @@ from handlers.app import Runtime, build_runtime
 from handlers.logs import LOGGER_NAME, JsonFormatter
 from tests.stress.invariants import ON_FAILURE_CONDITION, Ledger
 from tests.stress.server import locked_moto_server, one_backup_per_table
-from tests.support.pipeline import TABLE, LambdaContext, Pipeline, provision
+from tests.support.pipeline import TABLE, LambdaContext, Pipeline, provision, receive_all
 from tests.support.samples import PDF, PE_EXE, PNG
 
 MAX_ATTEMPTS = 3  # Lambda's asynchronous invocation: the call and 2 retries
@@ -65,18 +65,7 @@ class Stack:
 
     def dead_letters(self) -> list[str]:
         sqs = self.clean.client("sqs")
-        bodies: list[str] = []
-        while True:
-            batch = sqs.receive_message(QueueUrl=self.pipeline.dlq_url, MaxNumberOfMessages=10).get(
-                "Messages", []
-            )
-            if not batch:
-                return bodies
-            for message in batch:
-                bodies.append(message["Body"])
-                sqs.delete_message(
-                    QueueUrl=self.pipeline.dlq_url, ReceiptHandle=message["ReceiptHandle"]
-                )
+        return [m["Body"] for m in receive_all(sqs, self.pipeline.dlq_url, delete=True)]
 
 
 @contextmanager

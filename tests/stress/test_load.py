@@ -23,6 +23,7 @@ from tests.stress.harness import LineCapture, Workload, build_workload, write_su
 from tests.stress.invariants import Report, check
 from tests.stress.options import full_size
 from tests.stress.server import one_backup_per_table
+from tests.support.pipeline import receive_all
 from tests.support.s3_events import created_record, removed_record
 
 pytestmark = pytest.mark.stress
@@ -80,14 +81,7 @@ def _queue_empty(sqs: Any, queue_url: str) -> bool:
 
 
 def _dead_letters(sqs: Any, dlq_url: str) -> list[str]:
-    bodies: list[str] = []
-    while True:
-        batch = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10).get("Messages", [])
-        if not batch:
-            return bodies
-        for message in batch:
-            bodies.append(message["Body"])
-            sqs.delete_message(QueueUrl=dlq_url, ReceiptHandle=message["ReceiptHandle"])
+    return [m["Body"] for m in receive_all(sqs, dlq_url, delete=True)]
 
 
 @pytest.fixture(scope="module")

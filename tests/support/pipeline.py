@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import itertools
 from dataclasses import dataclass, field
 from typing import Any
@@ -38,11 +39,12 @@ class Pipeline:
     _sequencers: Any = field(default_factory=lambda: itertools.count(0x0055AED6DCD90281E5))
     _requests: Any = field(default_factory=lambda: itertools.count(1))
 
-    @property
+    # Built once: a boto3 client costs milliseconds, and stress workloads upload hundreds.
+    @functools.cached_property
     def s3(self) -> Any:
         return self.session.client("s3")
 
-    @property
+    @functools.cached_property
     def store(self) -> AuditStore:
         return AuditStore(self.session.client("dynamodb"), TABLE)
 
@@ -107,15 +109,20 @@ class Pipeline:
         return [str(event.type) for event in self.events(key)]
 
     def dlq_messages(self) -> list[dict[str, Any]]:
-        sqs = self.session.client("sqs")
-        messages: list[dict[str, Any]] = []
-        while True:
-            batch = sqs.receive_message(QueueUrl=self.dlq_url, MaxNumberOfMessages=10).get(
-                "Messages", []
-            )
-            if not batch:
-                return messages
-            messages.extend(batch)
+        return receive_all(self.session.client("sqs"), self.dlq_url, delete=False)
+
+
+def receive_all(sqs: Any, queue_url: str, *, delete: bool) -> list[dict[str, Any]]:
+    """Every message now in a queue; `delete` also removes them (a drain)."""
+    messages: list[dict[str, Any]] = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10).get("Messages", [])
+        if not batch:
+            return messages
+        if delete:
+            for message in batch:
+                sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=message["ReceiptHandle"])
+        messages.extend(batch)
 
 
 def provision(
