@@ -15,6 +15,11 @@ from infra.packaging import LAMBDA_PYTHON_VERSION, BuiltArchive
 RUNTIME = f"python{LAMBDA_PYTHON_VERSION}"
 HANDLER = "handlers.app.handler"
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
+SOURCES_ONLY_WARNING = (
+    f"No Python {LAMBDA_PYTHON_VERSION} on this machine: the Lambda archive ships sources "
+    "only, so every cold start compiles them. Put python"
+    f"{LAMBDA_PYTHON_VERSION} on PATH to ship compiled files."
+)
 # Lambda's application log levels are named differently from Python's.
 _LAMBDA_LOG_LEVELS = {"DEBUG": "DEBUG", "INFO": "INFO", "WARNING": "WARN", "ERROR": "ERROR"}
 
@@ -70,6 +75,8 @@ def processing_function(
     parent: pulumi.Resource,
 ) -> ProcessingFunction:
     opts = pulumi.ResourceOptions(parent=parent)
+    if archive.bytecode_version is None:
+        pulumi.log.warn(SOURCES_ONLY_WARNING)
     dlq = dead_letter_queue(name, parent)
     # Created before the function so Lambda never creates it (unbounded retention) and the
     # role needs no logs:CreateLogGroup.

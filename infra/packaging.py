@@ -3,6 +3,14 @@ Lambda platform and zipped deterministically so unchanged inputs never trigger a
 
 Dependencies are installed once per (requirements, architecture, Python version) into a
 cache directory; the zip itself is cheap to rebuild and byte-identical for the same inputs.
+
+Lambda's task root is read-only, so Python cannot cache what it compiles there: an archive
+of sources alone is compiled again on every cold start. Where the build machine has an
+interpreter of the runtime's Python version, the archive also ships compiled files in
+`__pycache__/` beside the sources, as that version names them. They are unchecked-hash
+pycs: they hold no timestamp (the zip stays reproducible) and Python loads them without
+reading the source again, which is right for code that never changes once deployed.
+Bytecode is the same on every architecture; only the Python version must match.
 """
 
 from __future__ import annotations
@@ -12,10 +20,12 @@ import hashlib
 import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from infra.config import Architecture
 
@@ -42,6 +52,10 @@ RUNTIME_PROVIDED = frozenset(
     {"boto3", "botocore", "s3transfer", "jmespath", "python-dateutil", "six", "urllib3"}
 )
 _COMPLETE_MARKER = ".complete"
+# Where Lambda unpacks the archive: compiled files name their sources there, so a
+# traceback points at the deployed path and the build machine's paths never leak in.
+LAMBDA_TASK_ROOT = "/var/task"
+_VERSION_PROBE = "import sys; print('%d.%d' % sys.version_info[:2])"
 
 
 class PackagingError(RuntimeError):
@@ -53,6 +67,68 @@ class BuiltArchive:
     path: Path
     # Base64 SHA-256 of the zip, the form Lambda reports as CodeSha256.
     sha256_base64: str
+    # The interpreter version the archive's compiled files are for; None: sources only.
+    bytecode_version: str | None = None
+
+
+@dataclass(frozen=True)
+class Compiler:
+    """An interpreter of the Lambda runtime's Python version, to compile the archive with."""
+
+    executable: str
+    version: str
+
+
+def _version_of(executable: str) -> str | None:
+    if executable == sys.executable:
+        return f"{sys.version_info.major}.{sys.version_info.minor}"
+    try:
+        result = subprocess.run(  # noqa: S603 - an interpreter found on PATH, fixed probe
+            [executable, "-I", "-c", _VERSION_PROBE],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=30,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def find_compiler(
+    version: str = LAMBDA_PYTHON_VERSION, candidates: Sequence[str | None] | None = None
+) -> Compiler | None:
+    """The running interpreter if it is `version`, else `python<version>` on PATH, else None."""
+    if candidates is None:
+        candidates = (sys.executable, shutil.which(f"python{version}"))
+    for candidate in candidates:
+        if candidate and _version_of(candidate) == version:
+            return Compiler(candidate, version)
+    return None
+
+
+def compile_tree(compiler: Compiler, root: Path) -> None:
+    """Write `__pycache__/*.pyc` beside every module under `root`, as Lambda will load them."""
+    command = [
+        compiler.executable,
+        "-I",
+        "-m",
+        "compileall",
+        "-q",
+        "--invalidation-mode",
+        "unchecked-hash",
+        "-s",
+        str(root),
+        "-p",
+        LAMBDA_TASK_ROOT,
+        str(root),
+    ]
+    result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
+    if result.returncode != 0:
+        raise PackagingError(
+            f"Python {compiler.version} could not compile the archive: "
+            f"{(result.stdout + result.stderr).strip()}"
+        )
 
 
 # (requirements file, architecture, target dir) -> installs the dependencies there.
@@ -163,14 +239,36 @@ def write_zip(entries: list[tuple[str, Path]], destination: Path) -> BuiltArchiv
     return BuiltArchive(path=destination, sha256_base64=base64.b64encode(digest).decode())
 
 
+def compiled_entries(
+    entries: list[tuple[str, Path]], compiler: Compiler, workdir: Path
+) -> list[tuple[str, Path]]:
+    """`entries` plus the compiled file of each module, laid out as in the archive."""
+    for name, source in entries:
+        target = workdir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+    compile_tree(compiler, workdir)
+    compiled = [
+        (path.relative_to(workdir).as_posix(), path)
+        for path in workdir.rglob("*.pyc")
+        if path.parent.name == "__pycache__"
+    ]
+    return sorted([*entries, *compiled])
+
+
 def build_archive(
     project_root: Path,
     architecture: Architecture,
     *,
     cache_dir: Path | None = None,
     installer: Installer | None = pip_install,
+    compiler: Compiler | Literal["auto"] | None = "auto",
 ) -> BuiltArchive:
-    """Build `<cache>/lambda-<arch>.zip`. `installer=None` packages the code alone (tests)."""
+    """Build `<cache>/lambda-<arch>.zip`. `installer=None` packages the code alone (tests).
+
+    `compiler="auto"` compiles with an interpreter of the runtime's version if the build
+    machine has one (`find_compiler`); None ships sources only.
+    """
     package_dir = project_root / PACKAGE_DIR
     cache = cache_dir if cache_dir is not None else project_root / ".pulumi-build"
     dependencies = None
@@ -179,6 +277,12 @@ def build_archive(
             package_dir / REQUIREMENTS_FILE, architecture, cache, installer
         )
     suffix = "" if installer is not None else "-nodeps"
-    return write_zip(
-        archive_entries(package_dir, dependencies), cache / f"lambda-{architecture}{suffix}.zip"
-    )
+    destination = cache / f"lambda-{architecture}{suffix}.zip"
+    entries = archive_entries(package_dir, dependencies)
+    if compiler == "auto":
+        compiler = find_compiler()
+    if compiler is None:
+        return write_zip(entries, destination)
+    with tempfile.TemporaryDirectory(prefix="filetrail-pyc-") as workdir:
+        built = write_zip(compiled_entries(entries, compiler, Path(workdir)), destination)
+    return BuiltArchive(built.path, built.sha256_base64, bytecode_version=compiler.version)

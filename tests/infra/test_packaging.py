@@ -1,3 +1,4 @@
+import marshal
 import shutil
 import subprocess
 import sys
@@ -14,14 +15,20 @@ from infra.packaging import (
     FILE_MODE,
     FIXED_DATE_TIME,
     LAMBDA_PYTHON_VERSION,
+    LAMBDA_TASK_ROOT,
     RUNTIME_PROVIDED,
     BuiltArchive,
+    Compiler,
     build_archive,
     cached_dependencies,
+    find_compiler,
 )
 from tests.infra.harness import REPO_ROOT
 
 RUNTIME_DEPENDENCIES = ("filetype",)
+RUNNING_VERSION = f"{sys.version_info.major}.{sys.version_info.minor}"
+# The running interpreter stands in for the runtime's: what is tested is the mechanism.
+RUNNING_COMPILER = Compiler(sys.executable, RUNNING_VERSION)
 
 
 @pytest.fixture
@@ -40,7 +47,13 @@ def project(tmp_path: Path) -> Path:
 
 
 def _code_only(project: Path, cache: Path) -> BuiltArchive:
-    return build_archive(project, "arm64", cache_dir=cache, installer=None)
+    return build_archive(project, "arm64", cache_dir=cache, installer=None, compiler=None)
+
+
+def _compiled(project: Path, cache: Path) -> BuiltArchive:
+    return build_archive(
+        project, "arm64", cache_dir=cache, installer=None, compiler=RUNNING_COMPILER
+    )
 
 
 def _names(archive: BuiltArchive) -> list[str]:
@@ -81,6 +94,84 @@ def test_changed_source_changes_the_hash(project: Path, tmp_path: Path) -> None:
     with (project / "handlers" / "schema.py").open("a") as f:
         f.write("\n# changed\n")
     assert _code_only(project, tmp_path / "cache").sha256_base64 != before.sha256_base64
+
+
+def test_no_interpreter_of_the_runtime_version_means_sources_only() -> None:
+    assert find_compiler("3.1", candidates=[sys.executable, None]) is None
+
+
+def test_the_running_interpreter_compiles_for_its_own_version() -> None:
+    assert find_compiler(RUNNING_VERSION) == RUNNING_COMPILER
+
+
+def test_sources_only_archive_says_so(project: Path, tmp_path: Path) -> None:
+    archive = _code_only(project, tmp_path / "cache")
+    assert archive.bytecode_version is None
+    assert not [n for n in _names(archive) if n.endswith(".pyc")]
+
+
+def test_compiled_archive_holds_a_pyc_for_every_module(project: Path, tmp_path: Path) -> None:
+    archive = _compiled(project, tmp_path / "cache")
+    names = set(_names(archive))
+    tag = sys.implementation.cache_tag
+    modules = [n for n in names if n.endswith(".py")]
+    missing = [
+        n
+        for n in modules
+        if f"{n.rsplit('/', 1)[0]}/__pycache__/{Path(n).stem}.{tag}.pyc" not in names
+    ]
+    assert "handlers/app.py" in modules
+    assert not missing
+    assert archive.bytecode_version == RUNNING_VERSION
+
+
+def test_compiled_archive_never_holds_the_working_trees_bytecode(
+    project: Path, tmp_path: Path
+) -> None:
+    with zipfile.ZipFile(_compiled(project, tmp_path / "cache").path) as z:
+        stale = [n for n in z.namelist() if n.endswith(".cpython-313.pyc") and z.read(n) == b"\0"]
+    assert not stale
+
+
+def _pyc(archive: BuiltArchive, module: str) -> bytes:
+    with zipfile.ZipFile(archive.path) as z:
+        return z.read(f"handlers/__pycache__/{module}.{sys.implementation.cache_tag}.pyc")
+
+
+def test_compiled_files_are_unchecked_hash_pycs(project: Path, tmp_path: Path) -> None:
+    """PEP 552: flags 0b01 is hash-based without source check, so no timestamp is stored."""
+    pyc = _pyc(_compiled(project, tmp_path / "cache"), "app")
+    assert int.from_bytes(pyc[4:8], "little") == 0b01
+
+
+def test_compiled_files_name_their_sources_under_the_task_root(
+    project: Path, tmp_path: Path
+) -> None:
+    code = marshal.loads(_pyc(_compiled(project, tmp_path / "cache"), "app")[16:])  # noqa: S302 - our own build
+    assert code.co_filename == f"{LAMBDA_TASK_ROOT}/handlers/app.py"
+
+
+def test_compiled_archive_is_byte_identical_across_builds(project: Path, tmp_path: Path) -> None:
+    first = _compiled(project, tmp_path / "one")
+    (project / "handlers" / "app.py").touch()
+    second = _compiled(project, tmp_path / "two")
+    assert first.path.read_bytes() == second.path.read_bytes()
+
+
+def test_unpacked_archive_runs_its_compiled_files(project: Path, tmp_path: Path) -> None:
+    with zipfile.ZipFile(_compiled(project, tmp_path / "cache").path) as z:
+        z.extractall(tmp_path / "task")
+    # Were the source read, this import would fail: an unchecked pyc is used as it is.
+    (tmp_path / "task" / "handlers" / "schema.py").write_text("raise SystemExit(3)\n")
+    result = subprocess.run(
+        [sys.executable, "-c", "import handlers.schema as s; print(s.STATUS_INDEX)"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path / "task",
+        env={"PYTHONDONTWRITEBYTECODE": "1", "PYTHONPATH": str(tmp_path / "task")},
+    )
+    assert (result.returncode, result.stdout.strip()) == (0, "byStatus"), result.stderr
 
 
 def test_dependencies_are_installed_once_per_requirements_and_architecture(
@@ -212,6 +303,16 @@ def test_lambda_archive_is_pure_python(lambda_archive: BuiltArchive) -> None:
 def test_lambda_archive_never_holds_the_venv(lambda_archive: BuiltArchive) -> None:
     names = _names(lambda_archive)
     assert not [n for n in names if ".venv" in n or "site-packages" in n or "/tests/" in n]
+
+
+def test_lambda_archive_is_compiled_where_the_runtime_python_is_found(
+    lambda_archive: BuiltArchive,
+) -> None:
+    compiler = find_compiler()
+    tag = f"cpython-{LAMBDA_PYTHON_VERSION.replace('.', '')}"
+    assert lambda_archive.bytecode_version == (compiler and compiler.version)
+    compiled = f"handlers/__pycache__/app.{tag}.pyc" in _names(lambda_archive)
+    assert compiled == (compiler is not None)
 
 
 def test_lambda_archive_rebuild_is_identical(lambda_archive: BuiltArchive) -> None:
