@@ -27,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--quick", action="store_true", help="few files per size (smoke run)")
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON result file")
-    parser.add_argument("--cold-start-repetitions", type=int, default=9)
+    parser.add_argument("--cold-start-repetitions", type=int, default=15)
     parser.add_argument("--render", type=Path, help="print the Markdown of a saved JSON result")
     args = parser.parse_args(argv)
     if args.render:
@@ -47,18 +47,19 @@ def main(argv: list[str] | None = None) -> int:
     }
     for label, size in SIZES.items():
         print(f"measuring {label} x {files[label]}", file=sys.stderr)
-        per_design = measure_size(size, files[label])
-        for figures in per_design.values():
-            figures["cost"] = cost_per_million(
-                prices,
-                s3_operations=figures["s3Operations"],
-                write_units=figures["writeUnits"],
-                read_units=figures["readUnits"],
-                seconds=figures["medianMs"] / 1000,
-                memory_mb=LAMBDA_MEMORY_MB,
-            )
-            figures["costTotal"] = figures["cost"]["total"]
-        results["sizes"][label] = per_design
+        per_path = measure_size(size, files[label])
+        for per_design in per_path.values():
+            for figures in per_design.values():
+                figures["cost"] = cost_per_million(
+                    prices,
+                    s3_operations=figures["s3Operations"],
+                    write_units=figures["writeUnits"],
+                    read_units=figures["readUnits"],
+                    seconds=figures["medianMs"] / 1000,
+                    memory_mb=LAMBDA_MEMORY_MB,
+                )
+                figures["costTotal"] = figures["cost"]["total"]
+        results["sizes"][label] = per_path
     print("measuring cold start", file=sys.stderr)
     results["coldStart"] = coldstart.measure(2 if args.quick else args.cold_start_repetitions)
     args.output.parent.mkdir(parents=True, exist_ok=True)

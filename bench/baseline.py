@@ -1,8 +1,19 @@
 """The straightforward design most samples show: read the whole object, guess its type,
-write one item under a random id. No idempotency, no ordering, no stream.
+write one item under a random id.
 
 Written the way the samples write it, on purpose: it is the yardstick, not a strawman.
-It checks the same size limit and allow-list so both designs do the same job.
+It does less than filetrail, and the benchmark's figures should be read with that in mind.
+
+What it does: one full `GetObject`, `filetype.guess` on the whole body, the size limit
+and the allow-list checked against the detected type, one `PutItem` of the seed schema
+under a random uuid, one print per file.
+
+What it leaves out, that filetrail does: no extension or Content-Type check (a PDF named
+`.png` is a SUCCESS here, a TYPE_MISMATCH in filetrail), no name check, no tag (so no
+quarantine: nothing stops a read before validation), no event history or status index,
+no idempotency (a redelivered notification writes a second row), no ordering of uploads
+of one key, no handling of deletes, no dead-letter queue for notifications that can
+never succeed, no tracing.
 """
 
 from __future__ import annotations

@@ -3,6 +3,10 @@
 Both handlers run in-process against moto's in-process mock (`mock_aws`), each on its own
 boto3 session with a call recorder, on the same objects, alternating which goes first.
 Times are therefore CPU time in Python plus moto's emulation, not network latency.
+
+Three paths per file size: a valid upload (success), an executable named `.png` that both
+designs refuse (rejected), and the success path's notification delivered a second time
+(duplicate), as S3 and Lambda may.
 """
 
 from __future__ import annotations
@@ -24,12 +28,15 @@ from handlers import schema
 from handlers.app import Runtime
 from tests.support.call_recorder import WRITE_OPERATIONS, Call, CallRecorder
 from tests.support.capacity import request_write_units
+from tests.support.index_meter import IndexWriteMeter
 from tests.support.pipeline import BUCKET, TABLE, LambdaContext, provision
 from tests.support.s3_events import created_record, s3_event
-from tests.support.samples import PNG, padded
+from tests.support.samples import ELF, PNG, padded
 
 KIB = 1024
 MIB = 1024 * KIB
+DESIGNS = ("filetrail", "baseline")
+PATHS = ("success", "rejected", "duplicate")
 
 
 class _Discard:
@@ -69,7 +76,8 @@ class Usage:
     s3_bytes_read: int
     dynamodb_requests: int
     dynamodb_write_requests: int
-    write_units: int
+    table_write_units: int
+    index_write_units: int
     read_units: float
 
     @property
@@ -77,8 +85,8 @@ class Usage:
         return sum(self.s3_operations.values())
 
     @classmethod
-    def of(cls, recorder: CallRecorder) -> Usage:
-        calls = list(recorder.calls)
+    def of(cls, recorder: CallRecorder, meter: IndexWriteMeter) -> Usage:
+        calls = recorder.requests()
         s3_ops: dict[str, int] = {}
         for call in calls:
             if call.service == "s3":
@@ -90,7 +98,8 @@ class Usage:
             s3_bytes_read=recorder.bytes_read,
             dynamodb_requests=len(dynamodb),
             dynamodb_write_requests=len(writes),
-            write_units=sum(request_write_units(c.operation, c.params) for c in writes),
+            table_write_units=sum(request_write_units(c.operation, c.params) for c in writes),
+            index_write_units=meter.units,
             read_units=sum(read_units(c) for c in dynamodb),
         )
 
@@ -101,7 +110,9 @@ class Usage:
             "s3BytesRead": self.s3_bytes_read,
             "dynamodbRequests": self.dynamodb_requests,
             "dynamodbWriteRequests": self.dynamodb_write_requests,
-            "writeUnits": self.write_units,
+            "tableWriteUnits": self.table_write_units,
+            "indexWriteUnits": self.index_write_units,
+            "writeUnits": self.table_write_units + self.index_write_units,
             "readUnits": self.read_units,
         }
 
@@ -111,14 +122,15 @@ class DesignResult:
     usage: Usage | None = None
     usage_constant: bool = True
     seconds: list[float] = field(default_factory=list)
-    duplicate_write_requests: int = 0
+    verdict: str = ""
 
-    def record(self, usage: Usage, seconds: float) -> None:
+    def record(self, usage: Usage, seconds: float, verdict: str) -> None:
         if self.usage is None:
             self.usage = usage
         elif usage.to_json() != self.usage.to_json():
             self.usage_constant = False
         self.seconds.append(seconds)
+        self.verdict = verdict
 
     def timing(self) -> dict[str, float]:
         ordered = sorted(self.seconds)
@@ -133,97 +145,164 @@ class DesignResult:
     def to_json(self) -> dict[str, Any]:
         assert self.usage is not None  # noqa: S101 - at least one file was measured
         return {
+            "verdict": self.verdict,
             **self.usage.to_json(),
             "usageConstantAcrossFiles": self.usage_constant,
             "files": len(self.seconds),
             **self.timing(),
-            "duplicateDeliveryWriteRequests": self.duplicate_write_requests,
         }
 
 
-def _session(recorder: CallRecorder | None = None) -> boto3.session.Session:
-    session = boto3.session.Session(region_name="us-east-1")
-    if recorder is not None:
-        recorder.attach(session)
-    return session
+@dataclass
+class Instruments:
+    """One design's session, with what watches it."""
+
+    session: boto3.session.Session
+    recorder: CallRecorder
+    meter: IndexWriteMeter
+
+    @classmethod
+    def create(cls) -> Instruments:
+        session = _session()
+        recorder = CallRecorder().attach(session)
+        meter = IndexWriteMeter(_session().client("dynamodb")).attach(session)
+        return cls(session, recorder, meter)
+
+    def reset(self) -> None:
+        self.recorder.reset()
+        self.meter.reset()
 
 
-def _forget(dynamodb: Any, key: str) -> None:
+def _session() -> boto3.session.Session:
+    return boto3.session.Session(region_name="us-east-1")
+
+
+def _forget(dynamodb: Any, keys: list[str]) -> None:
     """Empty both tables after each file, outside the recorders.
 
     moto deep-copies a whole table on every TransactWriteItems (for rollback), so its
     time grows with the table; DynamoDB's does not. Keeping the tables small measures
     the handler, not that emulator artefact. The baseline's table is emptied too.
     """
-    response = dynamodb.query(
-        TableName=TABLE,
-        KeyConditionExpression="#pk = :pk",
-        ExpressionAttributeNames={"#pk": schema.PARTITION_KEY, "#sk": schema.SORT_KEY},
-        ExpressionAttributeValues={":pk": {"S": schema.document_id(BUCKET, key)}},
-        ProjectionExpression="#pk, #sk",
-    )
-    for item in response["Items"]:
-        dynamodb.delete_item(TableName=TABLE, Key=item)
+    for key in keys:
+        response = dynamodb.query(
+            TableName=TABLE,
+            KeyConditionExpression="#pk = :pk",
+            ExpressionAttributeNames={"#pk": schema.PARTITION_KEY, "#sk": schema.SORT_KEY},
+            ExpressionAttributeValues={":pk": {"S": schema.document_id(BUCKET, key)}},
+            ProjectionExpression="#pk, #sk",
+        )
+        for item in response["Items"]:
+            dynamodb.delete_item(TableName=TABLE, Key=item)
     for item in dynamodb.scan(TableName=BASELINE_TABLE, ProjectionExpression="id")["Items"]:
         dynamodb.delete_item(TableName=BASELINE_TABLE, Key=item)
 
 
+def _filetrail_verdict(dynamodb: Any, key: str, path: str) -> str:
+    item = dynamodb.get_item(
+        TableName=TABLE,
+        Key={
+            schema.PARTITION_KEY: {"S": schema.document_id(BUCKET, key)},
+            schema.SORT_KEY: {"S": schema.STATUS_SORT_KEY},
+        },
+    )["Item"]
+    if path == "duplicate":
+        return "nothing written"
+    return " ".join(value["S"] for value in (item["status"], item.get("reason")) if value)
+
+
+def _baseline_verdict(dynamodb: Any) -> str:
+    rows = dynamodb.scan(TableName=BASELINE_TABLE)["Items"]
+    statuses = ", ".join(sorted(row["status"]["S"] for row in rows))
+    return f"{len(rows)} row{'s' if len(rows) > 1 else ''}: {statuses}"
+
+
+class _Bench:
+    def __init__(self, size: int) -> None:
+        self.filetrail, self.baseline = Instruments.create(), Instruments.create()
+        self.uploader = _session().client("s3")
+        self.tables = _session().client("dynamodb")
+        self.runtime: Runtime = provision(
+            self.filetrail.session, MAX_FILE_BYTES=str(200 * MIB)
+        ).runtime
+        self.baseline.session.client("dynamodb").create_table(**baseline_table())
+        self.base_handler = BaselineHandler(
+            self.baseline.session.client("s3"),
+            self.baseline.session.client("dynamodb"),
+            BASELINE_TABLE,
+            200 * MIB,
+        )
+        self.size = size
+        self.sequencers = itertools.count(0x0055AED6DCD90281E5)
+        self.requests = itertools.count(1)
+        self.results = {path: {d: DesignResult() for d in DESIGNS} for path in PATHS}
+
+    def upload(self, key: str, body: bytes) -> tuple[dict[str, Any], str]:
+        put = self.uploader.put_object(Bucket=BUCKET, Key=key, Body=body)
+        event = s3_event(
+            created_record(
+                BUCKET,
+                key,
+                size=len(body),
+                etag=put["ETag"].strip('"'),
+                version_id=put.get("VersionId"),
+                sequencer=f"{next(self.sequencers):X}",
+            )
+        )
+        return event, put["VersionId"]
+
+    def run(self, design: str, event: dict[str, Any]) -> tuple[Usage, float]:
+        instruments = self.filetrail if design == "filetrail" else self.baseline
+        instruments.reset()
+        context = LambdaContext(f"bench-{next(self.requests)}")
+        with contextlib.redirect_stdout(_Discard()):
+            started = time.perf_counter()
+            if design == "filetrail":
+                self.runtime.handle(event, context)
+            else:
+                self.base_handler.handle(event, context)
+            elapsed = time.perf_counter() - started
+        # The meter's own reads happen inside the handler's calls: leave them out.
+        seconds = elapsed - instruments.meter.seconds
+        return Usage.of(instruments.recorder, instruments.meter), seconds
+
+    def file(self, n: int, *, recorded: bool) -> None:
+        """One file down each path, both designs, alternating which goes first."""
+        order = DESIGNS if n % 2 == 0 else DESIGNS[::-1]
+        success_key = f"bench/{self.size}/{n}.png"
+        rejected_key = f"bench/{self.size}/{n}-disguised.png"
+        cases = (
+            ("success", success_key, padded(PNG, self.size)),
+            ("rejected", rejected_key, padded(ELF, self.size)),
+        )
+        versions = []
+        for path, key, body in cases:
+            event, version = self.upload(key, body)
+            versions.append((key, version))
+            paths = (path, "duplicate") if path == "success" else (path,)
+            for delivery in paths:
+                for design in order:
+                    usage, seconds = self.run(design, event)
+                    if recorded:
+                        verdict = (
+                            _filetrail_verdict(self.tables, key, delivery)
+                            if design == "filetrail"
+                            else _baseline_verdict(self.tables)
+                        )
+                        self.results[delivery][design].record(usage, seconds, verdict)
+            _forget(self.tables, [])  # the baseline's rows: each path starts from none
+        for key, version in versions:
+            # Keep one large object in memory at a time.
+            self.uploader.delete_object(Bucket=BUCKET, Key=key, VersionId=version)
+        _forget(self.tables, [key for key, _ in versions])
+
+
 def measure_size(size: int, files: int, warmup: int = 1) -> dict[str, Any]:
     with mock_aws():
-        ft_recorder, base_recorder = CallRecorder(), CallRecorder()
-        ft_session, base_session = _session(ft_recorder), _session(base_recorder)
-        uploader = _session().client("s3")
-        tables = _session().client("dynamodb")
-        pipeline = provision(ft_session, MAX_FILE_BYTES=str(200 * MIB))
-        runtime: Runtime = pipeline.runtime
-        base_session.client("dynamodb").create_table(**baseline_table())
-        baseline = BaselineHandler(
-            base_session.client("s3"), base_session.client("dynamodb"), BASELINE_TABLE, 200 * MIB
-        )
-        body = padded(PNG, size)
-        sequencers = itertools.count(0x0055AED6DCD90281E5)
-        requests = itertools.count(1)
-        results = {"filetrail": DesignResult(), "baseline": DesignResult()}
-        last_event: dict[str, Any] | None = None
+        bench = _Bench(size)
         for n in range(warmup + files):
-            key = f"bench/{size}/{n}.png"
-            put = uploader.put_object(Bucket=BUCKET, Key=key, Body=body)
-            event = s3_event(
-                created_record(
-                    BUCKET,
-                    key,
-                    size=size,
-                    etag=put["ETag"].strip('"'),
-                    version_id=put.get("VersionId"),
-                    sequencer=f"{next(sequencers):X}",
-                )
-            )
-            order = ["filetrail", "baseline"] if n % 2 == 0 else ["baseline", "filetrail"]
-            for design in order:
-                recorder = ft_recorder if design == "filetrail" else base_recorder
-                recorder.reset()
-                context = LambdaContext(f"bench-{next(requests)}")
-                with contextlib.redirect_stdout(_Discard()):
-                    started = time.perf_counter()
-                    if design == "filetrail":
-                        runtime.handle(event, context)
-                    else:
-                        baseline.handle(event, context)
-                    elapsed = time.perf_counter() - started
-                if n >= warmup:
-                    results[design].record(Usage.of(recorder), elapsed)
-            last_event = event
-            if n < warmup + files - 1:
-                # Keep one large object in memory at a time.
-                uploader.delete_object(Bucket=BUCKET, Key=key, VersionId=put["VersionId"])
-                _forget(tables, key)
-        assert last_event is not None  # noqa: S101 - files >= 1
-        for design, recorder in (("filetrail", ft_recorder), ("baseline", base_recorder)):
-            recorder.reset()
-            with contextlib.redirect_stdout(_Discard()):
-                if design == "filetrail":
-                    runtime.handle(last_event, LambdaContext("bench-duplicate"))
-                else:
-                    baseline.handle(last_event, None)
-            results[design].duplicate_write_requests = Usage.of(recorder).dynamodb_write_requests
-        return {design: result.to_json() for design, result in results.items()}
+            bench.file(n, recorded=n >= warmup)
+        return {
+            path: {design: result.to_json() for design, result in designs.items()}
+            for path, designs in bench.results.items()
+        }

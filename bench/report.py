@@ -24,19 +24,101 @@ def _ops(operations: dict[str, int]) -> str:
     return ", ".join(f"{name} {count}" for name, count in operations.items())
 
 
+PATH_TITLES = {
+    "success": "success",
+    "rejected": "rejected",
+    "duplicate": "duplicate delivery",
+}
 ROWS: tuple[tuple[str, str, Any], ...] = (
+    ("what it recorded", "verdict", str),
     ("S3 requests", "s3Requests", str),
     ("bytes read from S3", "s3BytesRead", _bytes),
     ("DynamoDB requests", "dynamodbRequests", str),
     ("DynamoDB write requests", "dynamodbWriteRequests", str),
-    ("DynamoDB write units", "writeUnits", str),
-    ("DynamoDB read units", "readUnits", lambda v: f"{v:g}"),
+    ("write units, table items", "tableWriteUnits", str),
+    ("write units, status index", "indexWriteUnits", str),
+    ("write units, total", "writeUnits", str),
+    ("read units", "readUnits", lambda v: f"{v:g}"),
     ("handler time, median (ms)", "medianMs", lambda v: f"{v:.2f}"),
     ("handler time, p99 (ms)", "p99Ms", lambda v: f"{v:.2f}"),
-    ("files per second (1 thread)", "filesPerSecond", lambda v: f"{v:.1f}"),
-    ("write requests on a duplicate delivery", "duplicateDeliveryWriteRequests", str),
     ("cost per million files (USD)", "costTotal", lambda v: f"{v:.2f}"),
 )
+
+
+def _size_table(label: str, paths: dict[str, Any]) -> list[str]:
+    files = paths["success"]["filetrail"]["files"]
+    header = "| per file |" + "".join(
+        f" {PATH_TITLES[path]}: filetrail | baseline |" for path in paths
+    )
+    lines = [
+        f"## {label} file ({files} files measured down each path)",
+        "",
+        header,
+        "|---|" + "---:|---:|" * len(paths),
+    ]
+    for title, name, fmt in ROWS:
+        cells = "".join(
+            f" {fmt(designs['filetrail'][name])} | {fmt(designs['baseline'][name])} |"
+            for designs in paths.values()
+        )
+        lines.append(f"| {title} |{cells}")
+    lines.append("")
+    for path, designs in paths.items():
+        ft, base = designs["filetrail"], designs["baseline"]
+        lines.append(
+            f"S3 operations, {PATH_TITLES[path]} — "
+            f"filetrail: {_ops(ft['s3Operations']) or 'none'}; "
+            f"baseline: {_ops(base['s3Operations']) or 'none'}."
+        )
+    ratio_line = ", ".join(
+        f"{PATH_TITLES[path]} {ratio(d['filetrail']['costTotal'], d['baseline']['costTotal'])}"
+        for path, d in paths.items()
+    )
+    lines += ["", f"Cost ratio filetrail / baseline: {ratio_line}.", ""]
+    return lines
+
+
+def _difference(variants: dict[str, Any], more: str, less: str) -> str:
+    if more not in variants or less not in variants:
+        return "n/a"
+    cpu = variants[more]["cpuMedianMs"] - variants[less]["cpuMedianMs"]
+    wall = variants[more]["wallMedianMs"] - variants[less]["wallMedianMs"]
+    return f"{cpu:.1f} ms CPU ({wall:.1f} ms wall)"
+
+
+def _cold_start(cold: dict[str, Any]) -> list[str]:
+    variants = cold["variants"]
+    sizes = cold["archiveBytes"]
+    lines = [
+        f"## Cold start, as Lambda runs it (median of {cold['repetitions']} fresh "
+        f"interpreters, Python {cold['python']})",
+        "",
+        "The deployment archive unpacked into a task root, `LAMBDA_TASK_ROOT` and Lambda's "
+        "other variables set (so the handler builds its clients at import, as there), the "
+        "runtime's SDK beside it, nothing written back (the task root is read-only); the "
+        "import of the handler module timed in a fresh process (bench/coldstart.py). CPU "
+        "time is the figure to read: this machine is shared, and wall time swings with "
+        "its load. Interpreter start-up and Lambda's own bootstrap are not included.",
+        "",
+        *(f"{note}" for note in cold["notes"]),
+        "" if cold["notes"] else None,
+        "| import | CPU ms | wall ms |",
+        "|---|---:|---:|",
+        *(
+            f"| {v['title']} | {v['cpuMedianMs']:.1f} | {v['wallMedianMs']:.1f} |"
+            for v in variants.values()
+        ),
+        "",
+        f"- Compiled files save {_difference(variants, 'sources', 'compiled')} per cold start; "
+        f"the archive grows from {sizes['sources'] / 1024:.0f} KiB to "
+        f"{sizes['compiled'] / 1024:.0f} KiB.",
+        f"- The X-Ray SDK, inside Lambda, would add "
+        f"{_difference(variants, 'xraySdkInLambda', 'compiled')}; outside Lambda "
+        f"(`LAMBDA_TASK_ROOT` unset, the path an earlier version of this bench measured) "
+        f"{_difference(variants, 'xraySdkOutsideLambda', 'compiled')}.",
+        "",
+    ]
+    return [line for line in lines if line is not None]
 
 
 def markdown(results: dict[str, Any]) -> str:
@@ -46,46 +128,38 @@ def markdown(results: dict[str, Any]) -> str:
         f"Command: `{results['command']}` — run {results['startedAt']}, "
         f"Python {results['python']}, {results['cpus']} CPUs.",
         "",
-        "Baseline: full `GetObject`, `filetype.guess` on the whole body, one `PutItem` "
-        "with a random uuid id (bench/baseline.py). filetrail: `handlers.app` as deployed "
-        "(one ranged GET, tag, two `TransactWriteItems`).",
+        "The two designs do not do the same job. The baseline (bench/baseline.py) downloads "
+        "the whole object, detects its type from the bytes (`filetype.guess`), checks the size "
+        "limit and the allow-list on that type, and writes one item under a random id: no "
+        "extension or Content-Type check, no name check, no tag (so no quarantine), no "
+        "history, and a redelivered notification writes a second row. filetrail "
+        "(`handlers.app` as deployed) reads one ranged GET of at most 64 KiB, checks magic "
+        "bytes against the extension and the Content-Type, the name, the size and the "
+        "allow-list, tags the object with its outcome, and records it in two "
+        "`TransactWriteItems` (events, phase marker, status item) that a redelivery finds "
+        "and does not repeat.",
+        "",
+        "Paths: **success** is a valid PNG; **rejected** is an ELF executable named `.png` "
+        "(both designs refuse it: the baseline by its detected type, filetrail as "
+        "`TYPE_MISMATCH`); **duplicate delivery** is the success path's notification "
+        "delivered a second time.",
+        "",
         "Both run in-process against moto's in-process mock (`mock_aws`), sequentially, "
         "one thread, on the same objects; times are Python + emulator CPU time, not AWS "
-        "network latency. Write units follow DynamoDB's documented item-size rules "
-        "(tests/support/capacity.py; transactional writes cost 2 units per KB); read units "
-        "count 1 per strongly consistent item under 4 KB. moto answers a ranged GET by "
-        "slicing the whole stored object, so filetrail's time at 100 MiB includes a copy "
-        "of the whole file that real S3 does not make; bytes read are what crossed the API.",
+        "network latency. Write units follow DynamoDB's documented rules "
+        "(tests/support/capacity.py): 1 unit per KB of each item written, 2 in a "
+        "transaction; the status index's writes are counted from each item before and "
+        "after the write (an item entering the index costs a put, a status change a delete "
+        "and a put), at the standard rate. Read units count 1 per strongly consistent item "
+        "under 4 KB. moto answers a ranged GET by slicing the whole stored object, so "
+        "filetrail's time at 100 MiB includes a copy of the whole file that real S3 does "
+        "not make; bytes read are what crossed the API.",
         "",
     ]
-    for label, sizes in results["sizes"].items():
-        ft, base = sizes["filetrail"], sizes["baseline"]
-        lines += [
-            f"## {label} file ({ft['files']} files measured)",
-            "",
-            "| per file | filetrail | baseline | filetrail / baseline |",
-            "|---|---:|---:|---:|",
-        ]
-        for title, name, fmt in ROWS:
-            lines.append(
-                f"| {title} | {fmt(ft[name])} | {fmt(base[name])} | {ratio(ft[name], base[name])} |"
-            )
-        lines += [
-            "",
-            f"S3 operations — filetrail: {_ops(ft['s3Operations'])}; "
-            f"baseline: {_ops(base['s3Operations'])}.",
-            "",
-        ]
-    cold = results["coldStart"]
+    for label, paths in results["sizes"].items():
+        lines += _size_table(label, paths)
+    lines += _cold_start(results["coldStart"])
     lines += [
-        f"## Cold start (import time, fresh interpreter, median of {cold['repetitions']})",
-        "",
-        "| import | ms |",
-        "|---|---:|",
-        f"| `import handlers.app` (filetrail) | {cold['handlerImportMs']:.1f} |",
-        f"| `import boto3` alone | {cold['boto3ImportMs']:.1f} |",
-        f"| ratio | {ratio(cold['handlerImportMs'], cold['boto3ImportMs'])} |",
-        "",
         "## Cost per million files (USD), by line",
         "",
         f"Lambda compute at {results['lambdaMemoryMb']} MB for both, from the median handler "
@@ -93,17 +167,20 @@ def markdown(results: dict[str, Any]) -> str:
         "transfer time, which only the baseline does).",
         "",
     ]
-    header = "| size | design | S3 requests | DynamoDB writes | DynamoDB reads | Lambda | total |"
-    lines += [header, "|---|---|---:|---:|---:|---:|---:|"]
-    for label, sizes in results["sizes"].items():
-        for design in ("filetrail", "baseline"):
-            cost = sizes[design]["cost"]
-            compute = cost["lambdaCompute"] + cost["lambdaRequests"]
-            lines.append(
-                f"| {label} | {design} | {cost['s3Requests']:.2f} | {cost['dynamodbWrites']:.2f} "
-                f"| {cost['dynamodbReads']:.2f} | {compute:.2f} "
-                f"| {cost['total']:.2f} |"
-            )
+    header = (
+        "| size | path | design | S3 requests | DynamoDB writes | DynamoDB reads | Lambda | total |"
+    )
+    lines += [header, "|---|---|---|---:|---:|---:|---:|---:|"]
+    for label, paths in results["sizes"].items():
+        for path, designs in paths.items():
+            for design in ("filetrail", "baseline"):
+                cost = designs[design]["cost"]
+                compute = cost["lambdaCompute"] + cost["lambdaRequests"]
+                lines.append(
+                    f"| {label} | {PATH_TITLES[path]} | {design} | {cost['s3Requests']:.2f} "
+                    f"| {cost['dynamodbWrites']:.2f} | {cost['dynamodbReads']:.2f} "
+                    f"| {compute:.2f} | {cost['total']:.2f} |"
+                )
     prices = results["prices"]
     lines += [
         "",
