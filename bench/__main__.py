@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         "startedAt": datetime.now(UTC).isoformat(timespec="seconds"),
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
+        "loadAverageAtStart": round(os.getloadavg()[0], 1),
         "emulator": "moto mock_aws, in-process",
         "lambdaMemoryMb": LAMBDA_MEMORY_MB,
         "prices": prices.to_json(),
@@ -62,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         results["sizes"][label] = per_path
     print("measuring cold start", file=sys.stderr)
     results["coldStart"] = coldstart.measure(2 if args.quick else args.cold_start_repetitions)
+    results["loadAverageAtEnd"] = round(os.getloadavg()[0], 1)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(results, indent=2) + "\n")
     print(markdown(results))

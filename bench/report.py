@@ -45,6 +45,16 @@ ROWS: tuple[tuple[str, str, Any], ...] = (
 )
 
 
+def _load(results: dict[str, Any]) -> str:
+    """The machine's load: times (not counts) grow with it on a shared machine."""
+    if "loadAverageAtStart" not in results:
+        return ""
+    return (
+        f", 1-minute load average {results['loadAverageAtStart']:g} at the start and "
+        f"{results['loadAverageAtEnd']:g} at the end (times, not counts, grow with it)"
+    )
+
+
 def _size_table(label: str, paths: dict[str, Any]) -> list[str]:
     files = paths["success"]["filetrail"]["files"]
     header = "| per file |" + "".join(
@@ -126,7 +136,7 @@ def markdown(results: dict[str, Any]) -> str:
         "# filetrail vs the naive baseline",
         "",
         f"Command: `{results['command']}` — run {results['startedAt']}, "
-        f"Python {results['python']}, {results['cpus']} CPUs.",
+        f"Python {results['python']}, {results['cpus']} CPUs{_load(results)}.",
         "",
         "The two designs do not do the same job. The baseline (bench/baseline.py) downloads "
         "the whole object, detects its type from the bytes (`filetype.guess`), checks the size "
