@@ -5,8 +5,13 @@ trace context in `_X_AMZN_TRACE_ID` (`Root=...;Parent=...;Sampled=1`). All a fun
 adds is subsegments, sent as independent documents to the daemon over UDP when they
 close: https://docs.aws.amazon.com/xray/latest/devguide/xray-api-sendingdata.html and
 https://docs.aws.amazon.com/xray/latest/devguide/xray-api-segmentdocuments.html.
-That is all the SDK did for us here, at ~230 ms of cold start (it builds sampling
-clients Lambda never uses). Tracing never fails a request: without a sampled context
+That is all the AWS X-Ray SDK did for us here. It is not left out for its cold start
+(inside Lambda, with `LAMBDA_TASK_ROOT` set, it adds 20-30 ms: bench/coldstart.py)
+but because it entered maintenance on 2026-02-25 and reaches end of support on
+2027-02-25, AWS recommending OpenTelemetry instead. The handler uses only `subsegment`
+(a `Span`: `annotate`, `metadata`, `fault`), `instrument` and `current_trace_id`; that
+small interface is the seam for a move to OpenTelemetry, which would reimplement it
+and leave the handler untouched. Tracing never fails a request: without a sampled context
 spans do nothing, and a document the daemon cannot take is dropped.
 """
 
