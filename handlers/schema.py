@@ -55,6 +55,7 @@ class Reason(StrEnum):
     UNSAFE_NAME = "UNSAFE_NAME"
     NOT_FOUND = "NOT_FOUND"
     ARCHIVED = "ARCHIVED"
+    UNSUPPORTED_ENCRYPTION = "UNSUPPORTED_ENCRYPTION"
     FOLDER_MARKER = "FOLDER_MARKER"
     SUPERSEDED = "SUPERSEDED"
     INVALID_EVENT = "INVALID_EVENT"
@@ -86,6 +87,8 @@ LOG_FILE_TYPE: Final = "fileType"
 LOG_TRACE_ID: Final = "traceId"
 LOG_ERROR: Final = "error"
 LOG_STALE: Final = "stale"
+# True on the outcome line of a record the handler made itself to match what S3 serves.
+LOG_RECONCILED: Final = "reconciled"
 # The message every outcome line carries, so filters can be anchored to it.
 OUTCOME_MESSAGE: Final = "filetrail.outcome"
 
