@@ -20,6 +20,9 @@ _RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
     "asctime",
 }
+# Lambda reads `level` as TRACE, DEBUG, INFO, WARN, ERROR or FATAL and files anything else
+# under INFO, where an application log level of WARN would drop it.
+_LAMBDA_LEVEL_NAMES = {"WARNING": "WARN", "CRITICAL": "FATAL"}
 
 
 class JsonFormatter(logging.Formatter):
@@ -28,7 +31,7 @@ class JsonFormatter(logging.Formatter):
             "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(
                 timespec="milliseconds"
             ),
-            "level": record.levelname,
+            "level": _LAMBDA_LEVEL_NAMES.get(record.levelname, record.levelname),
             schema.LOG_MESSAGE: record.getMessage(),
             "logger": record.name,
         }
@@ -61,5 +64,19 @@ def get_logger(level: str = "INFO") -> logging.Logger:
 
 
 def log_outcome(logger: logging.Logger, outcome: str, **fields: Any) -> None:
-    """The one line per processed record that the metric filters count."""
-    logger.info(schema.OUTCOME_MESSAGE, extra={schema.LOG_OUTCOME: outcome, **fields})
+    """The one line per processed record that the metric filters count.
+
+    Written at INFO whatever the logger's level: every metric and alarm is built from these
+    lines, so a quieter log level must not silence them (the level governs diagnostics).
+    """
+    record = logger.makeRecord(
+        logger.name,
+        logging.INFO,
+        __file__,
+        0,
+        schema.OUTCOME_MESSAGE,
+        (),
+        None,
+        extra={schema.LOG_OUTCOME: outcome, **fields},
+    )
+    logger.handle(record)
