@@ -23,6 +23,10 @@ _RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
 # Lambda reads `level` as TRACE, DEBUG, INFO, WARN, ERROR or FATAL and files anything else
 # under INFO, where an application log level of WARN would drop it.
 _LAMBDA_LEVEL_NAMES = {"WARNING": "WARN", "CRITICAL": "FATAL"}
+# At DEBUG these log whole signed requests (Authorization, X-Amz-Security-Token) and
+# responses; Lambda sets the root logger to the function's log level, so they would reach
+# CloudWatch. INFO is their most verbose level that carries no credential.
+_SDK_LOGGERS = ("boto3", "botocore", "s3transfer", "urllib3")
 
 
 class JsonFormatter(logging.Formatter):
@@ -60,6 +64,10 @@ def get_logger(level: str = "INFO") -> logging.Logger:
         logger.addHandler(handler)
     logger.setLevel(level)
     logger.propagate = False
+    for name in _SDK_LOGGERS:
+        sdk = logging.getLogger(name)
+        if sdk.level < logging.INFO:
+            sdk.setLevel(logging.INFO)
     return logger
 
 
