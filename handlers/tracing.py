@@ -57,20 +57,28 @@ def new_trace_id(now: float | None = None) -> str:
 # NamedTuples and plain classes rather than dataclasses: building a dataclass costs about
 # a millisecond of cold start each.
 class TraceContext(NamedTuple):
-    """What a trace header says: the trace, the segment to hang off, the sampling decision."""
+    """What a trace header says: the trace, the segment to hang off, the sampling decision.
+
+    `fields` keeps the whole header in order: Lambda adds fields of its own (`Lineage`,
+    which its recursive-loop detection reads back from the requests a function makes).
+    """
 
     root: str | None = None
     parent: str | None = None
     sampled: bool = False
+    fields: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def parse(cls, header: str) -> TraceContext:
-        fields: dict[str, str] = {}
+        fields: list[tuple[str, str]] = []
         for part in header.split(";"):
             name, _, value = part.partition("=")
             if name.strip() and value.strip():
-                fields[name.strip()] = value.strip()
-        return cls(fields.get("Root"), fields.get("Parent"), fields.get("Sampled") == "1")
+                fields.append((name.strip(), value.strip()))
+        named = dict(fields)
+        return cls(
+            named.get("Root"), named.get("Parent"), named.get("Sampled") == "1", tuple(fields)
+        )
 
     @property
     def recording(self) -> bool:
@@ -78,14 +86,22 @@ class TraceContext(NamedTuple):
         return self.sampled and self.root is not None and self.parent is not None
 
     def header(self, parent: str | None = None) -> str | None:
-        """The header for an outgoing request made under `parent` (a subsegment id)."""
+        """The header for an outgoing request made under `parent` (a subsegment id):
+        every field as received, in order, with only `Parent` replaced."""
         if self.root is None:
             return None
-        parts = [f"Root={self.root}"]
-        if parent or self.parent:
-            parts.append(f"Parent={parent or self.parent}")
-        parts.append(f"Sampled={int(self.sampled)}")
-        return ";".join(parts)
+        fields = list(self.fields) or [
+            ("Root", self.root),
+            *([("Parent", self.parent)] if self.parent else []),
+            ("Sampled", str(int(self.sampled))),
+        ]
+        names = [name for name, _ in fields]
+        if parent is not None:
+            if "Parent" in names:
+                fields[names.index("Parent")] = ("Parent", parent)
+            else:
+                fields.insert(names.index("Root") + 1, ("Parent", parent))
+        return ";".join(f"{name}={value}" for name, value in fields)
 
 
 class _ThreadState(threading.local):

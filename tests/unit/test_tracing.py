@@ -66,7 +66,7 @@ def test_header_gives_root_parent_and_sampling() -> None:
         f"Root={TRACE_ID};Parent={PARENT_ID};Sampled=1;Lineage=a:1"
     )
 
-    assert context == tracing.TraceContext(TRACE_ID, PARENT_ID, sampled=True)
+    assert (context.root, context.parent, context.sampled) == (TRACE_ID, PARENT_ID, True)
     assert context.recording
 
 
@@ -442,6 +442,37 @@ def test_outgoing_requests_carry_the_trace_header(daemon: Daemon, sampled: None)
     (call,) = daemon.documents()
     assert headers == [f"Root={TRACE_ID};Parent={call['id']};Sampled=1"]
     assert call["aws"]["request_id"] == "R"
+
+
+def test_outgoing_header_keeps_every_field_lambda_set(
+    daemon: Daemon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lambda's recursive-loop detection reads `Lineage` from the header of the requests a
+    function makes; only `Parent` changes for a call made under a subsegment:
+    https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html
+    """
+    monkeypatch.setenv(
+        "_X_AMZN_TRACE_ID",
+        f"Root={TRACE_ID};Parent={PARENT_ID};Sampled=1;Lineage=a87bd80c:0;Future=x",
+    )
+    dynamodb = _client("dynamodb")
+    headers = _answering(dynamodb)
+
+    dynamodb.describe_limits()
+
+    (call,) = daemon.documents()
+    assert headers == [f"Root={TRACE_ID};Parent={call['id']};Sampled=1;Lineage=a87bd80c:0;Future=x"]
+
+
+def test_unsampled_outgoing_header_keeps_every_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    header = f"Root={TRACE_ID};Lineage=a87bd80c:1;Parent={PARENT_ID};Sampled=0"
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", header)
+    dynamodb = _client("dynamodb")
+    headers = _answering(dynamodb)
+
+    dynamodb.describe_limits()
+
+    assert headers == [header]
 
 
 def test_unsampled_requests_carry_the_decision_on(monkeypatch: pytest.MonkeyPatch) -> None:
