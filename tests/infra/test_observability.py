@@ -237,9 +237,12 @@ def test_no_email_subscription_by_default(stack: Deployment) -> None:
 
 
 def test_email_subscription_from_config(deploy_with: Callable[..., Deployment]) -> None:
-    stack = deploy_with(alarm_email="ops@example.com")
+    stack = deploy_with(alarm_email="filetrail-alerts@ops.acme.io")
     subscription = stack.one("aws:sns/topicSubscription:TopicSubscription").inputs
-    assert (subscription["protocol"], subscription["endpoint"]) == ("email", "ops@example.com")
+    assert (subscription["protocol"], subscription["endpoint"]) == (
+        "email",
+        "filetrail-alerts@ops.acme.io",
+    )
     assert subscription["topic"] == stack.one(TOPIC).state["arn"]
 
 
