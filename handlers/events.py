@@ -191,7 +191,7 @@ def parse_s3_record(record: Any) -> Upload:
     event_time = _require_str(record, "eventTime")
     try:
         parse_event_time(event_time)
-    except ValueError as error:
+    except (ValueError, OverflowError) as error:
         raise InvalidEventError(
             f"eventTime {event_time!r} is not ISO 8601", field="eventTime"
         ) from error

@@ -15,7 +15,7 @@ from typing import Any
 
 from handlers import schema
 from handlers.events import Upload
-from handlers.ordering import compare_uploads
+from handlers.ordering import compare_uploads, utc_timestamp
 from handlers.schema import EventType, Status
 
 TERMINAL_STATUS: Mapping[EventType, Status] = {
@@ -218,7 +218,7 @@ def project(current: StatusItem | None, event: AuditEvent) -> StatusItem:
         key=event.key,
         file_name=posixpath.basename(event.key.rstrip("/")) or event.key,
         status=TERMINAL_STATUS[event.type],
-        uploaded_at=str(event.upload["eventTime"]),
+        uploaded_at=utc_timestamp(str(event.upload["eventTime"])),
         version=event.seq,
         stage=event.type,
         updated_at=event.at,

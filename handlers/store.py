@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from handlers import schema
 from handlers.aws_errors import error_code, translate
-from handlers.errors import ContentionError
+from handlers.errors import ContentionError, TransientError
 from handlers.model import AuditEvent, StatusItem, fold, replay
 
 if TYPE_CHECKING:
@@ -250,21 +250,28 @@ class AuditStore:
         return str(writer) if writer is not None else None
 
     def _batch_get(self, keys: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
-        """Consistent BatchGetItem, unprocessed keys retried (GetItem is not in the role)."""
+        """Consistent BatchGetItem, unprocessed keys retried (GetItem is not in the role).
+
+        Within the store's attempt budget: keys still unprocessed after it are a transient
+        error, so the record is retried later instead of holding the invocation.
+        """
         request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
         found: list[dict[str, Any]] = []
-        attempt = 0
-        while request:
+        for attempt in range(1, self._max_attempts + 1):
             try:
                 response = self._client.batch_get_item(RequestItems=request)
             except (ClientError, BotoCoreError) as error:
                 raise translate(error, action) from error
             found.extend(response.get("Responses", {}).get(self._table, []))
             request = dict(response.get("UnprocessedKeys") or {})
-            if request:
-                attempt += 1
+            if not request:
+                return found
+            if attempt < self._max_attempts:
                 self._backoff(attempt)
-        return found
+        unprocessed = len(request.get(self._table, {}).get("Keys", []))
+        raise TransientError(
+            f"{action}: {unprocessed} keys still unprocessed after {self._max_attempts} attempts"
+        )
 
     def _backoff(self, attempt: int) -> None:
         """Full jitter, capped: contention clears fastest when writers spread out."""

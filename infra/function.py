@@ -15,8 +15,15 @@ from infra.packaging import LAMBDA_PYTHON_VERSION, BuiltArchive
 RUNTIME = f"python{LAMBDA_PYTHON_VERSION}"
 HANDLER = "handlers.app.handler"
 DLQ_RETENTION_SECONDS = 14 * 24 * 3600
-# Lambda's application log levels are named differently from Python's.
-_LAMBDA_LOG_LEVELS = {"DEBUG": "DEBUG", "INFO": "INFO", "WARNING": "WARN", "ERROR": "ERROR"}
+
+
+def application_log_level(log_level: str) -> str:
+    """Lambda's filter for the function's logs: never above INFO.
+
+    Outcome lines are INFO and every metric and alarm counts them; the handler itself
+    keeps quieter levels for its diagnostics (handlers.logs.log_outcome).
+    """
+    return "DEBUG" if log_level == "DEBUG" else "INFO"
 
 
 @dataclass(frozen=True)
@@ -109,7 +116,7 @@ def processing_function(
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(
             log_format="JSON",
             log_group=log_group.name,
-            application_log_level=_LAMBDA_LOG_LEVELS[cfg.log_level],
+            application_log_level=application_log_level(cfg.log_level),
         ),
         environment=aws.lambda_.FunctionEnvironmentArgs(
             variables=environment(cfg, table.name, dlq.url)

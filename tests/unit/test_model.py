@@ -129,3 +129,29 @@ def test_version_learned_by_the_read_fills_a_notification_without_one() -> None:
 
     assert status is not None
     assert status.version_id == "v-real"
+
+
+@pytest.mark.parametrize(
+    ("sent", "uploaded_at"),
+    [
+        ("2026-01-01T10:00:00.000+02:00", "2026-01-01T08:00:00.000Z"),
+        ("2026-01-01T10:00:00Z", "2026-01-01T10:00:00.000Z"),
+        ("2025-12-31T23:30:00.123456-01:00", "2026-01-01T00:30:00.123Z"),
+    ],
+)
+def test_status_upload_time_is_utc_with_milliseconds(sent: str, uploaded_at: str) -> None:
+    u = upload("01", sent)
+    status = fold(None, stream((u, EventType.RECEIVED, {})))
+
+    assert status is not None
+    assert status.uploaded_at == uploaded_at
+    assert status.index_sort_key == f"{uploaded_at}#{status.document_id}"
+
+
+def test_upload_time_form_does_not_change_the_upload_key() -> None:
+    """The key that makes a redelivery idempotent must stay what earlier events stored."""
+    u = upload("", "2026-01-01T10:00:00.000+02:00")
+    (event,) = stream((u, EventType.RECEIVED, {}))
+
+    assert event.upload["eventTime"] == "2026-01-01T10:00:00.000+02:00"
+    assert event.upload_key == u.upload_key
