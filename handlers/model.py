@@ -112,11 +112,13 @@ class StatusItem:
     etag: str | None = None
     trace_id: str | None = None
 
-    def to_item(self) -> dict[str, Any]:
+    def to_item(self, *, index_shards: int) -> dict[str, Any]:
+        """The stored item, its index keys in the shard `index_shards` puts this file in."""
+        shard = schema.status_shard(self.document_id, index_shards)
         item = {
             schema.PARTITION_KEY: self.document_id,
             schema.SORT_KEY: schema.STATUS_SORT_KEY,
-            schema.STATUS_INDEX_PARTITION_KEY: str(self.status),
+            schema.STATUS_INDEX_PARTITION_KEY: schema.status_index_key(self.status, shard),
             schema.STATUS_INDEX_SORT_KEY: self.index_sort_key,
         }
         item.update(self.to_json())

@@ -62,6 +62,7 @@ class PipelineConfig:
     force_destroy: bool = False
     alarm_email: str = ""
     rejection_rate_threshold_percent: int = 25
+    status_index_shards: int = schema.DEFAULT_STATUS_INDEX_SHARDS
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -109,6 +110,8 @@ def _validate(cfg: PipelineConfig) -> None:
         )
     if not 1 <= cfg.rejection_rate_threshold_percent <= 100:
         problems.append("rejectionRateThresholdPercent must be between 1 and 100")
+    if not 1 <= cfg.status_index_shards <= schema.MAX_STATUS_INDEX_SHARDS:
+        problems.append(f"statusIndexShards must be between 1 and {schema.MAX_STATUS_INDEX_SHARDS}")
     if problems:
         raise ConfigError("; ".join(problems))
 
@@ -166,4 +169,5 @@ def load_config(config: pulumi.Config | None = None) -> PipelineConfig:
         rejection_rate_threshold_percent=_int(
             c, "rejectionRateThresholdPercent", d.rejection_rate_threshold_percent
         ),
+        status_index_shards=_int(c, "statusIndexShards", d.status_index_shards),
     )

@@ -64,6 +64,7 @@ def environment(
         schema.ENV_TAG_OBJECTS: "true" if cfg.tag_objects else "false",
         schema.ENV_DLQ_URL: dlq_url,
         schema.ENV_LOG_LEVEL: cfg.log_level,
+        schema.ENV_STATUS_INDEX_SHARDS: str(cfg.status_index_shards),
     }
 
 

@@ -151,6 +151,8 @@ def test_settings_are_read_from_the_project_namespace() -> None:
         {"rejected_retention_days": 0},
         {"alarm_email": "not-an-address"},
         {"rejection_rate_threshold_percent": 0},
+        {"status_index_shards": 0},
+        {"status_index_shards": 33},
     ],
 )
 def test_out_of_range_setting_is_refused(bad: dict[str, Any]) -> None:

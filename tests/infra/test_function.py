@@ -85,7 +85,15 @@ def test_function_environment_carries_the_handler_settings(stack: Deployment) ->
         schema.ENV_TAG_OBJECTS: "true",
         schema.ENV_DLQ_URL: stack.one(QUEUE).state["url"],
         schema.ENV_LOG_LEVEL: "INFO",
+        schema.ENV_STATUS_INDEX_SHARDS: str(schema.DEFAULT_STATUS_INDEX_SHARDS),
     }
+
+
+def test_status_index_shards_setting_reaches_the_function(
+    deploy_with: Callable[..., Deployment],
+) -> None:
+    variables = deploy_with(status_index_shards=16).one(FUNCTION).inputs["environment"]["variables"]
+    assert variables[schema.ENV_STATUS_INDEX_SHARDS] == "16"
 
 
 def test_tag_objects_setting_is_passed_as_false(deploy_with: Callable[..., Deployment]) -> None:

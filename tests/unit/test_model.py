@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from handlers import schema
 from handlers.events import Upload
 from handlers.model import AuditEvent, StatusItem, fold, new_event, project, replay
 from handlers.schema import EventType, Status
@@ -84,16 +85,26 @@ def test_status_item_round_trips_through_its_item_form() -> None:
     status = fold(None, stream((u, EventType.RECEIVED, {})))
     assert status is not None
 
-    assert StatusItem.from_item(status.to_item()) == status
+    assert StatusItem.from_item(status.to_item(index_shards=8)) == status
 
 
 def test_status_item_carries_the_sparse_index_keys() -> None:
     status = fold(None, stream((upload("01"), EventType.RECEIVED, {})))
     assert status is not None
 
-    item = status.to_item()
+    item = status.to_item(index_shards=1)
     assert item["statusKey"] == "PROCESSING"
     assert item["statusSort"].startswith("2026-11-28T10:00:00.000Z#doc-")
+
+
+def test_status_item_index_key_names_its_shard() -> None:
+    status = fold(None, stream((upload("01"), EventType.RECEIVED, {})))
+    assert status is not None
+
+    shard = schema.status_shard(status.document_id, 8)
+    assert status.to_item(index_shards=8)["statusKey"] == schema.status_index_key(
+        "PROCESSING", shard
+    )
 
 
 def test_event_round_trips_through_its_item_form() -> None:
