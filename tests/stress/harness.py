@@ -106,7 +106,8 @@ def stack() -> Iterator[Stack]:
 def _reset(endpoint_url: str) -> None:
     """moto's backends are process-wide: a new server still holds the last scenario's state."""
     request = urllib.request.Request(f"{endpoint_url}/moto-api/reset", method="POST")  # noqa: S310
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - local emulator
+    # Resetting a full-size scenario's state takes seconds on a loaded machine.
+    with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - local emulator
         response.read()
 
 
