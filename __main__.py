@@ -20,6 +20,8 @@ pulumi.export("log_group_name", pipeline.log_group_name)
 pulumi.export("dlq_url", pipeline.dlq_url)
 pulumi.export("alarm_topic_arn", pipeline.alarm_topic_arn)
 pulumi.export("dashboard_url", pipeline.dashboard_url)
+# The CLI reads it to query every shard of the status index the function writes.
+pulumi.export("status_index_shards", config.status_index_shards)
 pulumi.export(
     "filetrail",
     filetrail_command(
@@ -27,5 +29,6 @@ pulumi.export(
         table=pipeline.table_name,
         bucket=pipeline.bucket_name,
         function=pipeline.function_name,
+        index_shards=config.status_index_shards,
     ),
 )

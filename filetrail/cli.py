@@ -15,7 +15,7 @@ from filetrail import commands
 from filetrail.aws import Clients
 from filetrail.context import Context
 from filetrail.errors import EXIT_FAILURE, EXIT_USAGE, CliError, UsageError
-from filetrail.stack import StackFlags, StackResolver
+from filetrail.stack import StackFlags, StackResolver, parse_index_shards
 from handlers.aws_errors import translate
 from handlers.errors import (
     AccessDeniedError,
@@ -46,6 +46,13 @@ def _limit(text: str) -> int:
     if not 1 <= value <= MAX_LIMIT:
         raise argparse.ArgumentTypeError(f"must be between 1 and {MAX_LIMIT}")
     return value
+
+
+def _index_shards(text: str) -> int:
+    try:
+        return parse_index_shards(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
 
 
 def _seconds(text: str) -> float:
@@ -79,6 +86,12 @@ def _common() -> Parser:
         "--queue-url", help="local mode: the dispatcher's queue [FILETRAIL_QUEUE_URL]"
     )
     stack.add_argument("--stack", help="Pulumi stack to read outputs from [FILETRAIL_STACK]")
+    stack.add_argument(
+        "--index-shards",
+        type=_index_shards,
+        metavar="N",
+        help="status index shards the stack writes [FILETRAIL_STATUS_INDEX_SHARDS]",
+    )
     aws = common.add_argument_group("AWS")
     aws.add_argument("--region", help="AWS region [AWS_REGION]")
     aws.add_argument("--profile", help="AWS profile [AWS_PROFILE]")
@@ -143,7 +156,9 @@ def build_parser() -> Parser:
 
 
 def _context(args: argparse.Namespace) -> Context:
-    flags = StackFlags(args.table, args.bucket, args.function, args.queue_url, args.stack)
+    flags = StackFlags(
+        args.table, args.bucket, args.function, args.queue_url, args.stack, args.index_shards
+    )
     return Context(
         stack=StackResolver(flags, os.environ),
         clients=Clients(

@@ -30,4 +30,8 @@ class Context:
 
     @cached_property
     def store(self) -> AuditStore:
-        return AuditStore(self.clients.client("dynamodb"), self.stack.table())
+        return AuditStore(
+            self.clients.client("dynamodb"),
+            self.stack.table(),
+            index_shards=self.stack.index_shards(),
+        )

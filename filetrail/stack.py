@@ -12,17 +12,20 @@ from dataclasses import dataclass
 from typing import Any
 
 from filetrail.errors import StackNotFoundError
+from handlers import schema
 
 ENV_TABLE = "FILETRAIL_TABLE"
 ENV_BUCKET = "FILETRAIL_BUCKET"
 ENV_FUNCTION = "FILETRAIL_FUNCTION"
 ENV_QUEUE_URL = "FILETRAIL_QUEUE_URL"
 ENV_STACK = "FILETRAIL_STACK"
+ENV_INDEX_SHARDS = "FILETRAIL_STATUS_INDEX_SHARDS"
 
 # Output names exported by the Pulumi program (__main__.py).
 OUTPUT_TABLE = "table_name"
 OUTPUT_BUCKET = "bucket_name"
 OUTPUT_FUNCTION = "function_name"
+OUTPUT_INDEX_SHARDS = "status_index_shards"
 
 PULUMI_TIMEOUT_SECONDS = 60
 
@@ -36,6 +39,17 @@ class StackFlags:
     function: str | None = None
     queue_url: str | None = None
     stack: str | None = None
+    index_shards: int | None = None
+
+
+def parse_index_shards(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError("not a number") from None
+    if not 1 <= value <= schema.MAX_STATUS_INDEX_SHARDS:
+        raise ValueError(f"must be between 1 and {schema.MAX_STATUS_INDEX_SHARDS}")
+    return value
 
 
 def run_pulumi(argv: list[str]) -> str:
@@ -82,6 +96,26 @@ class StackResolver:
     def queue_url(self) -> str | None:
         """Set only for local mode: reprocess feeds the dispatcher's queue instead of Lambda."""
         return self._flags.queue_url or self._environ.get(ENV_QUEUE_URL) or None
+
+    def index_shards(self) -> int:
+        """How many status index shards a listing queries.
+
+        Read from the stack's outputs only when the table is too: a table named by flag or
+        environment may belong to another stack than Pulumi's current one. Unknown (a
+        stack deployed before sharding, or nothing to ask), every shard the handler can
+        write: complete whatever the stack's count, at that many queries per status.
+        """
+        if self._flags.index_shards is not None:
+            return self._flags.index_shards
+        raw = self._environ.get(ENV_INDEX_SHARDS)
+        if not raw and not (self._flags.table or self._environ.get(ENV_TABLE)):
+            raw = self._pulumi_output(OUTPUT_INDEX_SHARDS)
+        if not raw:
+            return schema.MAX_STATUS_INDEX_SHARDS
+        try:
+            return parse_index_shards(raw)
+        except ValueError as error:
+            raise StackNotFoundError(f"status index shards {raw!r}: {error}") from None
 
     def _require(self, flag: str | None, env: str, output: str, option: str, what: str) -> str:
         value = flag or self._environ.get(env) or self._pulumi_output(output)

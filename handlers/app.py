@@ -127,7 +127,7 @@ def build_runtime(
     dynamodb = tracing.instrument(session.client("dynamodb", config=CLIENT_CONFIG))
     s3 = tracing.instrument(session.client("s3", config=CLIENT_CONFIG))
     processor = Processor(
-        AuditStore(dynamodb, settings.table_name),
+        AuditStore(dynamodb, settings.table_name, index_shards=settings.status_index_shards),
         ObjectStore(s3, settings.header_bytes),
         Policy(settings.max_file_bytes, settings.allowed_types),
         tag_objects=settings.tag_objects,

@@ -57,3 +57,7 @@ class ObjectSupersededError(FiletrailError):
 
 class ObjectArchivedError(FiletrailError):
     """The object is in an archive storage class: unreadable until restored."""
+
+
+class ObjectEncryptedError(FiletrailError):
+    """The object is encrypted with a key the pipeline can never hold (SSE-C)."""

@@ -22,7 +22,11 @@ from handlers.ordering import is_hex, parse_event_time
 SUPPORTED_EVENT_MAJOR = "2"
 CREATED_PREFIX = "ObjectCreated:"
 REMOVED_PREFIX = "ObjectRemoved:"
-VERSION_DELETE_EVENT = "ObjectRemoved:Delete"
+# Lifecycle expirations: `Delete` removes a version (or, unversioned, the object) for good,
+# `DeleteMarkerCreated` expires the current version of a versioned object.
+# https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-how-to-event-types-and-destinations.html
+EXPIRATION_PREFIX = "LifecycleExpiration:"
+VERSION_DELETE_EVENTS = frozenset({"ObjectRemoved:Delete", "LifecycleExpiration:Delete"})
 MAX_KEY_BYTES = 1024
 MAX_OBJECT_BYTES = 5 * 1024**4  # S3's largest object: 5 TiB
 # Bucket names S3 ever issued (legacy us-east-1 names included); botocore refuses others.
@@ -57,12 +61,16 @@ class Upload:
 
     @property
     def is_removal(self) -> bool:
-        return self.event_name.startswith(REMOVED_PREFIX)
+        return self.event_name.startswith((REMOVED_PREFIX, EXPIRATION_PREFIX))
+
+    @property
+    def is_expiration(self) -> bool:
+        return self.event_name.startswith(EXPIRATION_PREFIX)
 
     @property
     def is_version_delete(self) -> bool:
         """A permanent delete of one version (a delete marker is `DeleteMarkerCreated`)."""
-        return self.event_name == VERSION_DELETE_EVENT and self.version_id is not None
+        return self.event_name in VERSION_DELETE_EVENTS and self.version_id is not None
 
     @property
     def is_folder_marker(self) -> bool:
@@ -178,12 +186,12 @@ def parse_s3_record(record: Any) -> Upload:
     if not isinstance(version, str) or version.split(".")[0] != SUPPORTED_EVENT_MAJOR:
         raise InvalidEventError(f"unsupported eventVersion {version!r}", field="eventVersion")
     event_name = _require_str(record, "eventName")
-    if not event_name.startswith((CREATED_PREFIX, REMOVED_PREFIX)):
+    if not event_name.startswith((CREATED_PREFIX, REMOVED_PREFIX, EXPIRATION_PREFIX)):
         raise InvalidEventError(f"unsupported eventName {event_name!r}", field="eventName")
     event_time = _require_str(record, "eventTime")
     try:
         parse_event_time(event_time)
-    except ValueError as error:
+    except (ValueError, OverflowError) as error:
         raise InvalidEventError(
             f"eventTime {event_time!r} is not ISO 8601", field="eventTime"
         ) from error

@@ -20,6 +20,13 @@ _RESERVED = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
     "message",
     "asctime",
 }
+# Lambda reads `level` as TRACE, DEBUG, INFO, WARN, ERROR or FATAL and files anything else
+# under INFO, where an application log level of WARN would drop it.
+_LAMBDA_LEVEL_NAMES = {"WARNING": "WARN", "CRITICAL": "FATAL"}
+# At DEBUG these log whole signed requests (Authorization, X-Amz-Security-Token) and
+# responses; Lambda sets the root logger to the function's log level, so they would reach
+# CloudWatch. INFO is their most verbose level that carries no credential.
+_SDK_LOGGERS = ("boto3", "botocore", "s3transfer", "urllib3")
 
 
 class JsonFormatter(logging.Formatter):
@@ -28,7 +35,7 @@ class JsonFormatter(logging.Formatter):
             "timestamp": datetime.fromtimestamp(record.created, UTC).isoformat(
                 timespec="milliseconds"
             ),
-            "level": record.levelname,
+            "level": _LAMBDA_LEVEL_NAMES.get(record.levelname, record.levelname),
             schema.LOG_MESSAGE: record.getMessage(),
             "logger": record.name,
         }
@@ -57,9 +64,27 @@ def get_logger(level: str = "INFO") -> logging.Logger:
         logger.addHandler(handler)
     logger.setLevel(level)
     logger.propagate = False
+    for name in _SDK_LOGGERS:
+        sdk = logging.getLogger(name)
+        if sdk.level < logging.INFO:
+            sdk.setLevel(logging.INFO)
     return logger
 
 
 def log_outcome(logger: logging.Logger, outcome: str, **fields: Any) -> None:
-    """The one line per processed record that the metric filters count."""
-    logger.info(schema.OUTCOME_MESSAGE, extra={schema.LOG_OUTCOME: outcome, **fields})
+    """The one line per processed record that the metric filters count.
+
+    Written at INFO whatever the logger's level: every metric and alarm is built from these
+    lines, so a quieter log level must not silence them (the level governs diagnostics).
+    """
+    record = logger.makeRecord(
+        logger.name,
+        logging.INFO,
+        __file__,
+        0,
+        schema.OUTCOME_MESSAGE,
+        (),
+        None,
+        extra={schema.LOG_OUTCOME: outcome, **fields},
+    )
+    logger.handle(record)

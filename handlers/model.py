@@ -15,7 +15,7 @@ from typing import Any
 
 from handlers import schema
 from handlers.events import Upload
-from handlers.ordering import compare_uploads
+from handlers.ordering import compare_uploads, utc_timestamp
 from handlers.schema import EventType, Status
 
 TERMINAL_STATUS: Mapping[EventType, Status] = {
@@ -112,11 +112,13 @@ class StatusItem:
     etag: str | None = None
     trace_id: str | None = None
 
-    def to_item(self) -> dict[str, Any]:
+    def to_item(self, *, index_shards: int) -> dict[str, Any]:
+        """The stored item, its index keys in the shard `index_shards` puts this file in."""
+        shard = schema.status_shard(self.document_id, index_shards)
         item = {
             schema.PARTITION_KEY: self.document_id,
             schema.SORT_KEY: schema.STATUS_SORT_KEY,
-            schema.STATUS_INDEX_PARTITION_KEY: str(self.status),
+            schema.STATUS_INDEX_PARTITION_KEY: schema.status_index_key(self.status, shard),
             schema.STATUS_INDEX_SORT_KEY: self.index_sort_key,
         }
         item.update(self.to_json())
@@ -218,7 +220,7 @@ def project(current: StatusItem | None, event: AuditEvent) -> StatusItem:
         key=event.key,
         file_name=posixpath.basename(event.key.rstrip("/")) or event.key,
         status=TERMINAL_STATUS[event.type],
-        uploaded_at=str(event.upload["eventTime"]),
+        uploaded_at=utc_timestamp(str(event.upload["eventTime"])),
         version=event.seq,
         stage=event.type,
         updated_at=event.at,

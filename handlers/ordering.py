@@ -32,6 +32,12 @@ def parse_event_time(value: str) -> datetime:
     return parsed.astimezone(UTC)
 
 
+def utc_timestamp(value: str) -> str:
+    """An event time as UTC with milliseconds and `Z`: the one spelling of an instant that
+    sorts as it reads, for what is compared as a string (the status index, `--since`)."""
+    return parse_event_time(value).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def compare_uploads(
     sequencer_a: str | None,
     time_a: str,

@@ -23,6 +23,10 @@ SEQ_DIGITS: Final = 10
 STATUS_INDEX: Final = "byStatus"
 STATUS_INDEX_PARTITION_KEY: Final = "statusKey"
 STATUS_INDEX_SORT_KEY: Final = "statusSort"
+# Write sharding: one index partition takes about 1,000 write units a second, so each
+# status is spread over this many partitions (by documentId) and readers merge them.
+DEFAULT_STATUS_INDEX_SHARDS: Final = 8
+MAX_STATUS_INDEX_SHARDS: Final = 32
 
 DOCUMENT_ID_PREFIX: Final = "doc-"
 
@@ -55,6 +59,7 @@ class Reason(StrEnum):
     UNSAFE_NAME = "UNSAFE_NAME"
     NOT_FOUND = "NOT_FOUND"
     ARCHIVED = "ARCHIVED"
+    UNSUPPORTED_ENCRYPTION = "UNSUPPORTED_ENCRYPTION"
     FOLDER_MARKER = "FOLDER_MARKER"
     SUPERSEDED = "SUPERSEDED"
     INVALID_EVENT = "INVALID_EVENT"
@@ -86,6 +91,8 @@ LOG_FILE_TYPE: Final = "fileType"
 LOG_TRACE_ID: Final = "traceId"
 LOG_ERROR: Final = "error"
 LOG_STALE: Final = "stale"
+# True on the outcome line of a record the handler made itself to match what S3 serves.
+LOG_RECONCILED: Final = "reconciled"
 # The message every outcome line carries, so filters can be anchored to it.
 OUTCOME_MESSAGE: Final = "filetrail.outcome"
 
@@ -112,6 +119,7 @@ ENV_HEADER_BYTES: Final = "HEADER_BYTES"
 ENV_TAG_OBJECTS: Final = "TAG_OBJECTS"
 ENV_DLQ_URL: Final = "DLQ_URL"
 ENV_LOG_LEVEL: Final = "LOG_LEVEL"
+ENV_STATUS_INDEX_SHARDS: Final = "STATUS_INDEX_SHARDS"
 
 DEFAULT_MAX_FILE_BYTES: Final = 10 * 1024 * 1024
 DEFAULT_ALLOWED_TYPES: Final = "image/*,application/pdf,text/plain"
@@ -131,6 +139,29 @@ def event_sort_key(seq: int) -> str:
 
 def marker_sort_key(upload_key: str, phase: str) -> str:
     return f"{MARKER_SORT_PREFIX}{upload_key}#{phase}"
+
+
+def status_shard(document_id: str, shards: int) -> int:
+    """The status index shard of a file: fixed by its documentId for a given shard count.
+
+    SHA-256, not `hash()`: every process, the handler's and the CLI's, must agree.
+    """
+    digest = hashlib.sha256(document_id.encode()).digest()
+    return int.from_bytes(digest[:8], "big") % shards
+
+
+def status_index_key(status: str, shard: int) -> str:
+    """The index partition key of one shard of a status.
+
+    Shard 0 is the bare status, the key every status item carried before sharding: a
+    table written unsharded reads as shard 0 of any count, and one shard is that layout.
+    """
+    return str(status) if shard == 0 else f"{status}#{shard}"
+
+
+def status_index_keys(status: str, shards: int) -> tuple[str, ...]:
+    """Every index partition a reader must query for one status."""
+    return tuple(status_index_key(status, shard) for shard in range(shards))
 
 
 def create_table_request(table_name: str) -> dict[str, object]:

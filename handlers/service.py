@@ -16,7 +16,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from handlers import schema
-from handlers.errors import ObjectArchivedError, ObjectGoneError, ObjectSupersededError
+from handlers.errors import (
+    ObjectArchivedError,
+    ObjectEncryptedError,
+    ObjectGoneError,
+    ObjectSupersededError,
+)
 from handlers.events import Upload
 from handlers.logs import log_outcome
 from handlers.model import AuditEvent, StatusItem, new_event
@@ -24,10 +29,13 @@ from handlers.objects import ObjectStore
 from handlers.schema import EventType, Outcome, Reason
 from handlers.store import PHASE_OUTCOME, PHASE_RECEIVED, AuditStore, StreamState
 from handlers.tracing import subsegment
-from handlers.validation import Policy, Verdict, check_name, validate
+from handlers.validation import Policy, check_name, validate
 
-# Not an S3 event name: the synthetic upload of a version made current again by a delete.
+# Not S3 event names: what reconciliation records when the status item does not describe
+# what the key serves. A version made current again by a delete is validated afresh; a key
+# that serves nothing any more is recorded deleted.
 RESTORED_EVENT = "ObjectCreated:RestoredByDelete"
+GONE_EVENT = "ObjectRemoved:NothingServed"
 
 
 def utc_now() -> str:
@@ -48,6 +56,8 @@ class Result:
     size: int | None = None
     file_type: str | None = None
     stale: bool = False
+    # The status item may not describe what the key serves: compare with S3.
+    reconcile: bool = False
 
 
 @dataclass(frozen=True)
@@ -81,42 +91,64 @@ class Processor:
 
     def process(self, upload: Upload, invocation: Invocation) -> Result:
         result = self._process_logged(upload, invocation)
-        if upload.is_version_delete:
-            restored = self._now_current(upload)
-            if restored is not None:
-                self._process_logged(restored, invocation)
+        if upload.version_id is not None and (upload.is_removal or result.reconcile):
+            reconciling = self._reconciliation(upload)
+            if reconciling is not None:
+                self._process_logged(reconciling, invocation, reconciled=True)
         return result
 
-    def _now_current(self, deletion: Upload) -> Upload | None:
-        """After the current version is deleted, the version S3 now serves, as an upload.
+    def _reconciliation(self, trigger: Upload) -> Upload | None:
+        """What to record so the status describes the version the key serves, if anything.
 
-        Deleting the current version (or the delete marker) makes an older version current
-        again; it is validated afresh under an identity derived from the deletion, so a
-        retry finds it recorded and the status never shows a file that S3 no longer serves.
+        S3 delivers out of order, so after a version went away (a delete, a delete marker,
+        an expiry, or a version found missing) the status item may describe a version S3
+        no longer serves, or none while S3 serves one. HEAD says what the key serves now,
+        which is at least as new as every notification processed so far. The record made
+        borrows the status item's own sequencer (and upload time), so it applies now and
+        yields to any later notification. A retry finds the status reconciled, or the
+        record made under the same identity: nothing is appended twice.
         """
-        status = self._store.load(deletion.document_id, deletion.upload_key).status
-        if status is None or status.stage != EventType.DELETED:
-            return None
-        if status.version_id != deletion.version_id:
+        status = self._store.load(trigger.document_id, trigger.upload_key).status
+        if status is None:
             return None
         with subsegment("current"):
-            current = self._objects.current_version(deletion)
-        if current is None:
-            return None
-        version_id, etag, size = current
-        return Upload(
-            bucket=deletion.bucket,
-            key=deletion.key,
-            event_name=RESTORED_EVENT,
-            event_time=deletion.event_time,
+            served = self._objects.current_version(trigger)
+        settled = status.status not in (schema.Status.DELETED, schema.Status.PROCESSING)
+        if served is None:
+            if status.status == schema.Status.DELETED:
+                return None
+            event_name, version_id, etag, size = GONE_EVENT, status.version_id, None, None
+            reprocess_id = f"gone-after-{trigger.upload_key}"
+        else:
+            if settled and status.version_id == served.version_id:
+                return None
+            event_name, version_id, etag, size = (
+                RESTORED_EVENT,
+                served.version_id,
+                served.etag,
+                served.size,
+            )
+            reprocess_id = f"restored-by-{trigger.upload_key}"
+        record = Upload(
+            bucket=trigger.bucket,
+            key=trigger.key,
+            event_name=event_name,
+            event_time=status.uploaded_at,
             size=size,
             etag=etag,
             version_id=version_id,
-            sequencer=deletion.sequencer,
-            reprocess_id=f"restored-by-{deletion.upload_key}",
+            sequencer=status.sequencer,
+            reprocess_id=reprocess_id,
         )
+        if status.status == schema.Status.PROCESSING and record.upload_key != status.upload_key:
+            # Another upload is in flight and will reach its own verdict (and reconcile if
+            # it must); only our own reconciliation, cut short by a crash, is resumed.
+            return None
+        return record
 
-    def _process_logged(self, upload: Upload, invocation: Invocation) -> Result:
+    def _process_logged(
+        self, upload: Upload, invocation: Invocation, *, reconciled: bool = False
+    ) -> Result:
         started = time.perf_counter()
         with subsegment("process") as span:
             span.annotate(documentId=upload.document_id)
@@ -135,6 +167,7 @@ class Processor:
                 schema.LOG_DURATION_MS: round((time.perf_counter() - started) * 1000, 3),
                 schema.LOG_TRACE_ID: invocation.trace_id,
                 schema.LOG_STALE: result.stale,
+                schema.LOG_RECONCILED: reconciled,
             },
         )
         return result
@@ -143,10 +176,21 @@ class Processor:
         with subsegment("load"):
             state = self._store.load(upload.document_id, upload.upload_key)
         if PHASE_OUTCOME in state.phases_done:
-            return Result(Outcome.DUPLICATE, upload.document_id)
+            # The first delivery may have died before, or while, it reconciled a version
+            # found gone.
+            status = state.status
+            unfinished = status is not None and (
+                status.status == schema.Status.PROCESSING
+                or (status.upload_key == upload.upload_key and status.reason == Reason.NOT_FOUND)
+            )
+            return Result(Outcome.DUPLICATE, upload.document_id, reconcile=unfinished)
         if upload.is_removal:
             # A versioned delete removes one version; the file may live on in another.
-            details = {"scope": "version"} if upload.is_version_delete else {}
+            details: dict[str, Any] = {"scope": "version"} if upload.is_version_delete else {}
+            if upload.is_expiration:
+                details["cause"] = "LIFECYCLE_EXPIRATION"
+            if upload.event_name == GONE_EVENT:
+                details["cause"] = "NOTHING_SERVED"
             plan = Planned(((EventType.DELETED, details),), Outcome.DELETED)
             return self._record(upload, invocation, plan, state)
         if upload.is_folder_marker:
@@ -165,7 +209,10 @@ class Processor:
     def _examine(self, upload: Upload) -> Planned:
         unsafe = check_name(upload.key)
         if unsafe:
-            return self._rejection(Reason.UNSAFE_NAME, unsafe, None, upload.size)
+            # Not inspected (the name alone decides), but tagged, so the lifecycle rule
+            # that expires rejected objects finds it.
+            dropped = self._tag_outcome(upload, schema.TAG_REJECTED, None, None)
+            return self._rejection(Reason.UNSAFE_NAME, unsafe, None, upload.size, dropped)
         with subsegment("inspect") as span:
             try:
                 inspection = self._objects.inspect(upload)
@@ -174,6 +221,11 @@ class Processor:
                 return self._rejection(Reason.NOT_FOUND, f"the object is gone: {gone}", None, None)
             except ObjectArchivedError as archived:
                 return self._rejection(Reason.ARCHIVED, str(archived), None, upload.size)
+            except ObjectEncryptedError as encrypted:
+                dropped = self._tag_outcome(upload, schema.TAG_REJECTED, None, None)
+                return self._rejection(
+                    Reason.UNSUPPORTED_ENCRYPTION, str(encrypted), None, upload.size, dropped
+                )
             except ObjectSupersededError:
                 details = {
                     "reason": Reason.SUPERSEDED,
@@ -184,12 +236,13 @@ class Processor:
         with subsegment("validate") as span:
             verdict = validate(upload.key, inspection, self._policy)
             span.annotate(accepted=verdict.accepted, reason=verdict.reason and str(verdict.reason))
-        if self._tag:
-            with subsegment("tag"):
-                value = schema.TAG_STORED if verdict.accepted else schema.TAG_REJECTED
-                self._objects.tag(upload, value, inspection.etag, inspection.tag_count)
+        value = schema.TAG_STORED if verdict.accepted else schema.TAG_REJECTED
+        dropped = self._tag_outcome(upload, value, inspection.etag, inspection.tag_count)
         if not verdict.accepted:
-            return self._verdict_rejection(verdict)
+            assert verdict.reason is not None  # noqa: S101 - a rejected verdict has a reason
+            return self._rejection(
+                verdict.reason, verdict.message, verdict.file_type, verdict.size, dropped
+            )
         validated = {
             "fileType": verdict.file_type,
             "size": verdict.size,
@@ -198,7 +251,13 @@ class Processor:
             "objectETag": inspection.etag,
             "objectVersionId": inspection.version_id,
         }
-        stored = {"fileType": verdict.file_type, "size": verdict.size, "tagged": self._tag}
+        stored: dict[str, Any] = {
+            "fileType": verdict.file_type,
+            "size": verdict.size,
+            "tagged": self._tag,
+        }
+        if dropped:
+            stored["droppedTags"] = dropped
         return Planned(
             ((EventType.VALIDATED, validated), (EventType.STORED, stored)),
             Outcome.STORED,
@@ -206,15 +265,32 @@ class Processor:
             file_type=verdict.file_type,
         )
 
-    def _verdict_rejection(self, verdict: Verdict) -> Planned:
-        assert verdict.reason is not None  # noqa: S101 - a rejected verdict always has a reason
-        return self._rejection(verdict.reason, verdict.message, verdict.file_type, verdict.size)
+    def _tag_outcome(
+        self, upload: Upload, value: str, etag: str | None, tag_count: int | None
+    ) -> list[dict[str, str]]:
+        """Tag the object with its outcome; the uploader's tags removed to make room."""
+        if not self._tag:
+            return []
+        with subsegment("tag"):
+            tagging = self._objects.tag(upload, value, etag, tag_count)
+        return [{"key": key, "value": tag_value} for key, tag_value in tagging.dropped]
 
     @staticmethod
     def _rejection(
-        reason: Reason, message: str, file_type: str | None, size: int | None
+        reason: Reason,
+        message: str,
+        file_type: str | None,
+        size: int | None,
+        dropped_tags: list[dict[str, str]] | None = None,
     ) -> Planned:
-        details = {"reason": reason, "message": message, "fileType": file_type, "size": size}
+        details: dict[str, Any] = {
+            "reason": reason,
+            "message": message,
+            "fileType": file_type,
+            "size": size,
+        }
+        if dropped_tags:
+            details["droppedTags"] = dropped_tags
         return Planned(((EventType.REJECTED, details),), Outcome.REJECTED, reason, size, file_type)
 
     def _record(
@@ -232,6 +308,7 @@ class Processor:
             plan.size,
             plan.file_type,
             stale=status.upload_key != upload.upload_key,
+            reconcile=plan.reason == Reason.NOT_FOUND,
         )
 
     def _append(

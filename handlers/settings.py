@@ -24,6 +24,7 @@ class Settings:
     tag_objects: bool = True
     dlq_url: str | None = None
     log_level: str = "INFO"
+    status_index_shards: int = schema.DEFAULT_STATUS_INDEX_SHARDS
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -51,6 +52,17 @@ class Settings:
         tag_raw = environ.get(schema.ENV_TAG_OBJECTS, "true").strip().lower()
         if tag_raw not in _TRUE | _FALSE:
             problems.append(f"{schema.ENV_TAG_OBJECTS} must be true or false, not {tag_raw!r}")
+        shards = _int(
+            environ,
+            schema.ENV_STATUS_INDEX_SHARDS,
+            schema.DEFAULT_STATUS_INDEX_SHARDS,
+            1,
+            problems,
+        )
+        if shards > schema.MAX_STATUS_INDEX_SHARDS:
+            problems.append(
+                f"{schema.ENV_STATUS_INDEX_SHARDS} must be at most {schema.MAX_STATUS_INDEX_SHARDS}"
+            )
         level = environ.get(schema.ENV_LOG_LEVEL, "INFO").strip().upper()
         if level not in _LEVELS:
             problems.append(f"{schema.ENV_LOG_LEVEL} must be one of {', '.join(sorted(_LEVELS))}")
@@ -64,6 +76,7 @@ class Settings:
             tag_objects=tag_raw in _TRUE,
             dlq_url=environ.get(schema.ENV_DLQ_URL, "").strip() or None,
             log_level=level,
+            status_index_shards=shards,
         )
 
 

@@ -13,6 +13,7 @@ import random
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
@@ -21,8 +22,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from handlers import schema
 from handlers.aws_errors import error_code, translate
-from handlers.errors import ContentionError
+from handlers.errors import ContentionError, TransientError
 from handlers.model import AuditEvent, StatusItem, fold, replay
+from handlers.status_pages import Page, Shard, page, resume_below
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
@@ -72,12 +74,6 @@ class AppendResult:
     status: StatusItem | None
 
 
-@dataclass(frozen=True)
-class StatusPage:
-    items: tuple[StatusItem, ...]
-    cursor: dict[str, Any] | None
-
-
 EventBuilder = Callable[[int], Sequence[AuditEvent]]
 """Given the stream's current version, the events to append (seq version+1, ...)."""
 
@@ -88,12 +84,18 @@ class AuditStore:
         client: DynamoDBClient,
         table_name: str,
         *,
+        index_shards: int = schema.DEFAULT_STATUS_INDEX_SHARDS,
+        list_workers: int = 8,
         max_attempts: int = 10,
         sleep: Callable[[float], None] = time.sleep,
         jitter: Callable[[], float] = random.random,
     ) -> None:
+        """`index_shards`: the count status items are written with, and the shards a
+        listing queries (0 .. index_shards-1); `list_workers` of those queries run at once."""
         self._client = client
         self._table = table_name
+        self._shards = index_shards
+        self._list_workers = list_workers
         self._max_attempts = max_attempts
         self._sleep = sleep
         self._jitter = jitter
@@ -206,11 +208,11 @@ class AuditStore:
         items.append(marker_put)
         if status is not None:
             if state.status is None:
-                items.append(self._put(status.to_item(), *absent))
+                items.append(self._put(status.to_item(index_shards=self._shards), *absent))
             else:
                 items.append(
                     self._put(
-                        status.to_item(),
+                        status.to_item(index_shards=self._shards),
                         "#version = :version",
                         {"#version": "version"},
                         {":version": {"N": str(state.version)}},
@@ -250,21 +252,28 @@ class AuditStore:
         return str(writer) if writer is not None else None
 
     def _batch_get(self, keys: list[dict[str, Any]], action: str) -> list[dict[str, Any]]:
-        """Consistent BatchGetItem, unprocessed keys retried (GetItem is not in the role)."""
+        """Consistent BatchGetItem, unprocessed keys retried (GetItem is not in the role).
+
+        Within the store's attempt budget: keys still unprocessed after it are a transient
+        error, so the record is retried later instead of holding the invocation.
+        """
         request: dict[str, Any] = {self._table: {"Keys": keys, "ConsistentRead": True}}
         found: list[dict[str, Any]] = []
-        attempt = 0
-        while request:
+        for attempt in range(1, self._max_attempts + 1):
             try:
                 response = self._client.batch_get_item(RequestItems=request)
             except (ClientError, BotoCoreError) as error:
                 raise translate(error, action) from error
             found.extend(response.get("Responses", {}).get(self._table, []))
             request = dict(response.get("UnprocessedKeys") or {})
-            if request:
-                attempt += 1
+            if not request:
+                return found
+            if attempt < self._max_attempts:
                 self._backoff(attempt)
-        return found
+        unprocessed = len(request.get(self._table, {}).get("Keys", []))
+        raise TransientError(
+            f"{action}: {unprocessed} keys still unprocessed after {self._max_attempts} attempts"
+        )
 
     def _backoff(self, attempt: int) -> None:
         """Full jitter, capped: contention clears fastest when writers spread out."""
@@ -313,40 +322,71 @@ class AuditStore:
 
     def list_by_status(
         self,
-        status: str,
-        *,
+        *statuses: str,
         since: str | None = None,
         limit: int = 50,
-        cursor: dict[str, Any] | None = None,
-    ) -> StatusPage:
-        """Status items with one status, newest upload first, through the sparse index."""
-        condition = "#s = :s"
-        values: dict[str, Any] = {":s": {"S": status}}
-        if since:
-            condition += " AND #o >= :since"
+        cursor: str | None = None,
+    ) -> Page[StatusItem]:
+        """Status items with these statuses, newest upload first: one Query per index shard.
+
+        Raises `InvalidCursorError` for a cursor this method did not hand out.
+        """
+        partitions = [
+            key for status in statuses for key in schema.status_index_keys(status, self._shards)
+        ]
+
+        def fetch(partition: str, before: str | None, count: int) -> Shard[StatusItem]:
+            return self._query_shard(partition, since=since, before=before, limit=count)
+
+        workers = min(self._list_workers, len(partitions))
+        if workers <= 1:
+            return page(partitions, fetch, limit=limit, cursor=cursor)
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            return page(partitions, fetch, limit=limit, cursor=cursor, mapper=pool.map)
+
+    def _query_shard(
+        self, partition: str, *, since: str | None, before: str | None, limit: int
+    ) -> Shard[StatusItem]:
+        """One index partition, newest first, sort keys in [since, before)."""
+        names = {"#p": schema.STATUS_INDEX_PARTITION_KEY}
+        values: dict[str, Any] = {":p": {"S": partition}}
+        if since is not None or before is not None:
+            names["#o"] = schema.STATUS_INDEX_SORT_KEY
+        if since is not None and before is not None:
+            if before < since:
+                return Shard((), more=False)
+            # Key conditions have no half-open range: BETWEEN includes `before`, whose
+            # item is dropped below, so one more is asked for to still fill the page.
+            condition = "#p = :p AND #o BETWEEN :since AND :before"
+            values |= {":since": {"S": since}, ":before": {"S": before}}
+            limit += 1
+        elif since is not None:
+            condition = "#p = :p AND #o >= :since"
             values[":since"] = {"S": since}
-        kwargs: dict[str, Any] = {
-            "TableName": self._table,
-            "IndexName": schema.STATUS_INDEX,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeNames": {
-                "#s": schema.STATUS_INDEX_PARTITION_KEY,
-                **({"#o": schema.STATUS_INDEX_SORT_KEY} if since else {}),
-            },
-            "ExpressionAttributeValues": values,
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        if cursor:
-            kwargs["ExclusiveStartKey"] = cursor
+        elif before is not None:
+            condition = "#p = :p AND #o < :before"
+            values[":before"] = {"S": before}
+        else:
+            condition = "#p = :p"
         try:
-            response = self._client.query(**kwargs)
+            response = self._client.query(
+                TableName=self._table,
+                IndexName=schema.STATUS_INDEX,
+                KeyConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ScanIndexForward=False,
+                Limit=limit,
+            )
         except (ClientError, BotoCoreError) as error:
-            raise translate(error, f"list {status} files in {self._table}") from error
-        items = tuple(
-            StatusItem.from_item(from_attributes(raw)) for raw in response.get("Items", [])
-        )
-        return StatusPage(items, response.get("LastEvaluatedKey"))
+            raise translate(error, f"list {partition} files in {self._table}") from error
+        entries = []
+        for raw in response.get("Items", []):
+            item = from_attributes(raw)
+            # The stored sort key, not one recomputed from the item: the cursor must
+            # match what the index compares.
+            entries.append((str(item[schema.STATUS_INDEX_SORT_KEY]), StatusItem.from_item(item)))
+        return Shard(resume_below(entries, before), more="LastEvaluatedKey" in response)
 
 
 def _key(document_id: str, sort_key: str) -> dict[str, Any]:

@@ -12,7 +12,8 @@ but because it entered maintenance on 2026-02-25 and reaches end of support on
 (a `Span`: `annotate`, `metadata`, `fault`), `instrument` and `current_trace_id`; that
 small interface is the seam for a move to OpenTelemetry, which would reimplement it
 and leave the handler untouched. Tracing never fails a request: without a sampled context
-spans do nothing, and a document the daemon cannot take is dropped.
+spans do nothing, a document over one datagram is truncated, and one that cannot be
+sent is dropped.
 """
 
 from __future__ import annotations
@@ -41,6 +42,16 @@ _ANNOTATION_KEY_CHARACTERS = frozenset(
     "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_"
 )
 _MAX_ANNOTATION_STRING = 1000
+# One document is one UDP datagram: IPv4 carries at most 65,507 bytes in one and X-Ray takes
+# documents of up to 64 kB, so a larger one never arrives. Stay under both.
+MAX_DATAGRAM_BYTES = 64_000
+TRUNCATED_MARK = "...[truncated]"
+_SHRINK_ROUNDS = 16
+# What a document must keep to still place its span in the trace.
+_SKELETON_FIELDS = (
+    "name", "id", "trace_id", "start_time", "end_time", "type", "parent_id", "namespace",
+    "origin", "error", "throttle", "fault",
+)  # fmt: skip
 _MAX_STACK_FRAMES = 20
 _CONTEXT_KEY = "filetrail_tracing_span"
 
@@ -62,20 +73,28 @@ def new_trace_id(now: float | None = None) -> str:
 # NamedTuples and plain classes rather than dataclasses: building a dataclass costs about
 # a millisecond of cold start each.
 class TraceContext(NamedTuple):
-    """What a trace header says: the trace, the segment to hang off, the sampling decision."""
+    """What a trace header says: the trace, the segment to hang off, the sampling decision.
+
+    `fields` keeps the whole header in order: Lambda adds fields of its own (`Lineage`,
+    which its recursive-loop detection reads back from the requests a function makes).
+    """
 
     root: str | None = None
     parent: str | None = None
     sampled: bool = False
+    fields: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def parse(cls, header: str) -> TraceContext:
-        fields: dict[str, str] = {}
+        fields: list[tuple[str, str]] = []
         for part in header.split(";"):
             name, _, value = part.partition("=")
             if name.strip() and value.strip():
-                fields[name.strip()] = value.strip()
-        return cls(fields.get("Root"), fields.get("Parent"), fields.get("Sampled") == "1")
+                fields.append((name.strip(), value.strip()))
+        named = dict(fields)
+        return cls(
+            named.get("Root"), named.get("Parent"), named.get("Sampled") == "1", tuple(fields)
+        )
 
     @property
     def recording(self) -> bool:
@@ -83,14 +102,22 @@ class TraceContext(NamedTuple):
         return self.sampled and self.root is not None and self.parent is not None
 
     def header(self, parent: str | None = None) -> str | None:
-        """The header for an outgoing request made under `parent` (a subsegment id)."""
+        """The header for an outgoing request made under `parent` (a subsegment id):
+        every field as received, in order, with only `Parent` replaced."""
         if self.root is None:
             return None
-        parts = [f"Root={self.root}"]
-        if parent or self.parent:
-            parts.append(f"Parent={parent or self.parent}")
-        parts.append(f"Sampled={int(self.sampled)}")
-        return ";".join(parts)
+        fields = list(self.fields) or [
+            ("Root", self.root),
+            *([("Parent", self.parent)] if self.parent else []),
+            ("Sampled", str(int(self.sampled))),
+        ]
+        names = [name for name, _ in fields]
+        if parent is not None:
+            if "Parent" in names:
+                fields[names.index("Parent")] = ("Parent", parent)
+            else:
+                fields.insert(names.index("Root") + 1, ("Parent", parent))
+        return ";".join(f"{name}={value}" for name, value in fields)
 
 
 class _ThreadState(threading.local):
@@ -505,9 +532,7 @@ class _Emitter:
 
     def send(self, document: Mapping[str, Any]) -> None:
         try:
-            payload = (
-                _DAEMON_HEADER + json.dumps(document, separators=(",", ":"), default=str).encode()
-            )
+            payload = _datagram(document)
             daemon = self.daemon()
             self._ensure_socket().sendto(payload, (daemon.host, daemon.port))
         except (OSError, ValueError, TypeError) as error:
@@ -528,6 +553,79 @@ class _Emitter:
             if self._socket is not None:
                 self._socket.close()
                 self._socket = None
+
+
+def _encode(document: Mapping[str, Any]) -> bytes:
+    # ASCII-only JSON, so characters and bytes count the same.
+    return _DAEMON_HEADER + json.dumps(document, separators=(",", ":"), default=str).encode()
+
+
+def _datagram(document: Mapping[str, Any]) -> bytes:
+    """The document as one datagram; one too large is truncated, never dropped.
+
+    First the longest strings are cut (an exception message, an annotation), then the
+    metadata goes, and last everything but what places the span in the trace. A truncated
+    document says so in its `truncated` annotation.
+    """
+    payload = _encode(document)
+    if len(payload) <= MAX_DATAGRAM_BYTES:
+        return payload
+    plain: dict[str, Any] = json.loads(payload[len(_DAEMON_HEADER) :])
+    plain["annotations"] = {**plain.get("annotations", {}), "truncated": True}
+    payload = _shrink_strings(plain)
+    if len(payload) <= MAX_DATAGRAM_BYTES:
+        return payload
+    plain.pop("metadata", None)
+    payload = _shrink_strings(plain)
+    if len(payload) <= MAX_DATAGRAM_BYTES:
+        return payload
+    skeleton = {name: plain[name] for name in _SKELETON_FIELDS if name in plain}
+    skeleton["annotations"] = {"truncated": True}
+    return _shrink_strings(skeleton)
+
+
+def _shrink_strings(document: dict[str, Any]) -> bytes:
+    """Cut the longest string in `document`, in place, until it fits or none is worth it."""
+    payload = _encode(document)
+    for _ in range(_SHRINK_ROUNDS):
+        excess = len(payload) - MAX_DATAGRAM_BYTES
+        if excess <= 0:
+            break
+        longest = _longest_string(document)
+        if longest is None:
+            break
+        container, key, text = longest
+        encoded = len(json.dumps(text))
+        if encoded <= len(json.dumps(TRUNCATED_MARK)) * 2:
+            break
+        if text.endswith(TRUNCATED_MARK):
+            text = text[: -len(TRUNCATED_MARK)]
+        # Escapes make some characters longer than others: cut in proportion, then check.
+        wanted = max(0, encoded - excess - len(TRUNCATED_MARK))
+        keep = min(len(text) - 1, len(text) * wanted // encoded)
+        container[key] = text[: max(0, keep)] + TRUNCATED_MARK
+        payload = _encode(document)
+    return payload
+
+
+def _longest_string(document: dict[str, Any]) -> tuple[Any, Any, str] | None:
+    """(container, key, string) for the longest string in `document`, outside the fields
+    that place the span (ids and names are short; cutting them would orphan it)."""
+    best: tuple[Any, Any, str] | None = None
+    stack: list[tuple[Any, Any]] = [
+        (document, key) for key in document if key not in _SKELETON_FIELDS
+    ]
+    while stack:
+        container, key = stack.pop()
+        value = container[key]
+        if isinstance(value, str):
+            if best is None or len(value) > len(best[2]):
+                best = (container, key, value)
+        elif isinstance(value, dict):
+            stack.extend((value, child) for child in value)
+        elif isinstance(value, list):
+            stack.extend((value, index) for index in range(len(value)))
+    return best
 
 
 _emitter = _Emitter()

@@ -27,6 +27,10 @@ LOG_RETENTION_DAYS = (
     2922, 3288, 3653,
 )  # fmt: skip
 MAX_LAMBDA_MEMORY_MB = 10_240
+# Domains reserved so that mail to them is never delivered (RFC 2606, RFC 6761): an alarm
+# subscription there stays pending forever and the alarms reach no one.
+UNDELIVERABLE_MAIL_DOMAINS = ("example.com", "example.net", "example.org")
+UNDELIVERABLE_MAIL_TLDS = ("example", "invalid", "localhost", "test")
 MAX_LAMBDA_TIMEOUT_SECONDS = 900
 
 
@@ -58,6 +62,7 @@ class PipelineConfig:
     force_destroy: bool = False
     alarm_email: str = ""
     rejection_rate_threshold_percent: int = 25
+    status_index_shards: int = schema.DEFAULT_STATUS_INDEX_SHARDS
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -98,10 +103,25 @@ def _validate(cfg: PipelineConfig) -> None:
             problems.append(f"{name} must be at least 1 day")
     if cfg.alarm_email and "@" not in cfg.alarm_email:
         problems.append("alarmEmail must be an email address")
+    elif cfg.alarm_email and _undeliverable(cfg.alarm_email):
+        problems.append(
+            f"alarmEmail {cfg.alarm_email!r} is at a reserved domain that receives no mail, so "
+            "the subscription could never be confirmed; set a monitored address or leave it empty"
+        )
     if not 1 <= cfg.rejection_rate_threshold_percent <= 100:
         problems.append("rejectionRateThresholdPercent must be between 1 and 100")
+    if not 1 <= cfg.status_index_shards <= schema.MAX_STATUS_INDEX_SHARDS:
+        problems.append(f"statusIndexShards must be between 1 and {schema.MAX_STATUS_INDEX_SHARDS}")
     if problems:
         raise ConfigError("; ".join(problems))
+
+
+def _undeliverable(address: str) -> bool:
+    domain = address.rpartition("@")[2].lower().rstrip(".")
+    return domain.rpartition(".")[2] in UNDELIVERABLE_MAIL_TLDS or any(
+        domain == reserved or domain.endswith(f".{reserved}")
+        for reserved in UNDELIVERABLE_MAIL_DOMAINS
+    )
 
 
 def _str(c: pulumi.Config, key: str, default: str) -> str:
@@ -149,4 +169,5 @@ def load_config(config: pulumi.Config | None = None) -> PipelineConfig:
         rejection_rate_threshold_percent=_int(
             c, "rejectionRateThresholdPercent", d.rejection_rate_threshold_percent
         ),
+        status_index_shards=_int(c, "statusIndexShards", d.status_index_shards),
     )

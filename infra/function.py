@@ -20,8 +20,15 @@ SOURCES_ONLY_WARNING = (
     "only, so every cold start compiles them. Put python"
     f"{LAMBDA_PYTHON_VERSION} on PATH to ship compiled files."
 )
-# Lambda's application log levels are named differently from Python's.
-_LAMBDA_LOG_LEVELS = {"DEBUG": "DEBUG", "INFO": "INFO", "WARNING": "WARN", "ERROR": "ERROR"}
+
+
+def application_log_level(log_level: str) -> str:
+    """Lambda's filter for the function's logs: never above INFO.
+
+    Outcome lines are INFO and every metric and alarm counts them; the handler itself
+    keeps quieter levels for its diagnostics (handlers.logs.log_outcome).
+    """
+    return "DEBUG" if log_level == "DEBUG" else "INFO"
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,7 @@ def environment(
         schema.ENV_TAG_OBJECTS: "true" if cfg.tag_objects else "false",
         schema.ENV_DLQ_URL: dlq_url,
         schema.ENV_LOG_LEVEL: cfg.log_level,
+        schema.ENV_STATUS_INDEX_SHARDS: str(cfg.status_index_shards),
     }
 
 
@@ -116,7 +124,7 @@ def processing_function(
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(
             log_format="JSON",
             log_group=log_group.name,
-            application_log_level=_LAMBDA_LOG_LEVELS[cfg.log_level],
+            application_log_level=application_log_level(cfg.log_level),
         ),
         environment=aws.lambda_.FunctionEnvironmentArgs(
             variables=environment(cfg, table.name, dlq.url)

@@ -22,6 +22,10 @@ OBJECT_ACTIONS = (
     "s3:PutObjectTagging",
     "s3:PutObjectVersionTagging",
 )
+# With ListBucket, S3 answers a read of a missing key or version 404 instead of 403, so the
+# handler can tell "gone" (a verdict) from "denied" (a fault to retry). It lists nothing.
+# https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html
+BUCKET_ACTIONS = ("s3:ListBucket",)
 # TransactWriteItems is authorised per contained item; filetrail's hold Put items only.
 TABLE_ACTIONS = ("dynamodb:BatchGetItem", "dynamodb:PutItem")
 DLQ_ACTIONS = ("sqs:SendMessage",)
@@ -55,6 +59,12 @@ def function_policy(
                 "Effect": "Allow",
                 "Action": list(OBJECT_ACTIONS),
                 "Resource": f"{bucket_arn}/*",
+            },
+            {
+                "Sid": "TellMissingFromDenied",
+                "Effect": "Allow",
+                "Action": list(BUCKET_ACTIONS),
+                "Resource": bucket_arn,
             },
             {
                 "Sid": "AppendAuditTrail",
@@ -96,7 +106,31 @@ def _deny_insecure_transport(actions: str, resources: list[str]) -> dict[str, An
 
 
 def bucket_policy(*, bucket_arn: str, function_role_arn: str, quarantine: bool) -> PolicyDocument:
-    statements = [_deny_insecure_transport("s3:*", [bucket_arn, f"{bucket_arn}/*"])]
+    objects = f"{bucket_arn}/*"
+    statements = [
+        _deny_insecure_transport("s3:*", [bucket_arn, objects]),
+        # The bucket encrypts with SSE-S3. An upload under a KMS key the function cannot use,
+        # or under a customer-provided key (SSE-C), could never be read, so never validated.
+        {
+            "Sid": "DenyOtherServerSideEncryption",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": objects,
+            "Condition": {
+                "StringNotEquals": {"s3:x-amz-server-side-encryption": "AES256"},
+                "Null": {"s3:x-amz-server-side-encryption": "false"},
+            },
+        },
+        {
+            "Sid": "DenyCustomerProvidedKeys",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:PutObject",
+            "Resource": objects,
+            "Condition": {"Null": {"s3:x-amz-server-side-encryption-customer-algorithm": "false"}},
+        },
+    ]
     if quarantine:
         # Both keys must differ for the deny to apply (keys in one operator are ANDed):
         # only the function may read an object until it is tagged as stored.
@@ -106,7 +140,7 @@ def bucket_policy(*, bucket_arn: str, function_role_arn: str, quarantine: bool) 
                 "Effect": "Deny",
                 "Principal": "*",
                 "Action": ["s3:GetObject", "s3:GetObjectVersion"],
-                "Resource": f"{bucket_arn}/*",
+                "Resource": objects,
                 "Condition": {
                     "StringNotEquals": {
                         f"s3:ExistingObjectTag/{schema.TAG_KEY}": schema.TAG_STORED,
@@ -116,16 +150,36 @@ def bucket_policy(*, bucket_arn: str, function_role_arn: str, quarantine: bool) 
             }
         )
         # Otherwise an uploader could set the outcome tag itself, at upload or after, and
-        # make an unvalidated object readable before (or whatever) the verdict.
+        # make an unvalidated object readable before (or whatever) the verdict. Condition
+        # key names are case-insensitive while tag keys are not, so any spelling of the
+        # tag key is refused.
         statements.append(
             {
                 "Sid": "OnlyTheFunctionSetsTheOutcomeTag",
                 "Effect": "Deny",
                 "Principal": "*",
                 "Action": ["s3:PutObject", "s3:PutObjectTagging", "s3:PutObjectVersionTagging"],
-                "Resource": f"{bucket_arn}/*",
+                "Resource": objects,
                 "Condition": {
-                    "ForAnyValue:StringEquals": {"s3:RequestObjectTagKeys": [schema.TAG_KEY]},
+                    "ForAnyValue:StringEqualsIgnoreCase": {
+                        "s3:RequestObjectTagKeys": [schema.TAG_KEY]
+                    },
+                    "StringNotEquals": {"aws:PrincipalArn": function_role_arn},
+                },
+            }
+        )
+        # A copy keeps the source's tags by default (x-amz-tagging-directive COPY), which no
+        # request-tag condition sees: a copy of an object tagged STORED elsewhere would be
+        # readable unvalidated. CopyObject and UploadPartCopy both carry the copy source.
+        statements.append(
+            {
+                "Sid": "NoCopiesIntoTheBucket",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "s3:PutObject",
+                "Resource": objects,
+                "Condition": {
+                    "Null": {"s3:x-amz-copy-source": "false"},
                     "StringNotEquals": {"aws:PrincipalArn": function_role_arn},
                 },
             }

@@ -205,8 +205,10 @@ def dashboard_body(
             },
         }
 
+    # The schema's names in double quotes: a stack name may hold `.` or `-`, which CloudWatch
+    # only accepts quoted (and quoting is always valid).
     rejected_by_reason = (
-        f"SEARCH('{{{namespace},{metrics.REJECTED_BY_REASON_DIMENSION}}} "
+        f'SEARCH(\'{{"{namespace}","{metrics.REJECTED_BY_REASON_DIMENSION}"}} '
         f"MetricName=\"{metrics.REJECTED_BY_REASON.metric_name}\"', 'Sum', "
         f"{DASHBOARD_PERIOD_SECONDS})"
     )

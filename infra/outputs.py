@@ -7,9 +7,17 @@ import shlex
 import pulumi
 
 
-def filetrail_command_line(*, region: str, table: str, bucket: str, function: str) -> str:
+def filetrail_command_line(
+    *, region: str, table: str, bucket: str, function: str, index_shards: int
+) -> str:
     """The CLI's flags (filetrail/cli.py) pinned to this stack, whatever the shell's env."""
-    flags = {"--region": region, "--table": table, "--bucket": bucket, "--function": function}
+    flags = {
+        "--region": region,
+        "--table": table,
+        "--bucket": bucket,
+        "--function": function,
+        "--index-shards": str(index_shards),
+    }
     return "filetrail list " + " ".join(f"{k} {shlex.quote(v)}" for k, v in flags.items())
 
 
@@ -19,8 +27,11 @@ def filetrail_command(
     table: pulumi.Input[str],
     bucket: pulumi.Input[str],
     function: pulumi.Input[str],
+    index_shards: int,
 ) -> pulumi.Output[str]:
     """A ready-to-run `filetrail` invocation against the deployed stack."""
     return pulumi.Output.all(region, table, bucket, function).apply(
-        lambda v: filetrail_command_line(region=v[0], table=v[1], bucket=v[2], function=v[3])
+        lambda v: filetrail_command_line(
+            region=v[0], table=v[1], bucket=v[2], function=v[3], index_shards=index_shards
+        )
     )

@@ -11,7 +11,8 @@ from handlers import schema
 from infra import iam
 from infra.config import PipelineConfig
 
-NOTIFICATION_EVENTS = ("s3:ObjectCreated:*", "s3:ObjectRemoved:*")
+# Lifecycle expirations change what a key serves as much as a delete does.
+NOTIFICATION_EVENTS = ("s3:ObjectCreated:*", "s3:ObjectRemoved:*", "s3:LifecycleExpiration:*")
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,17 @@ def _lifecycle_rules(cfg: PipelineConfig) -> list[aws.s3.BucketLifecycleConfigur
             ),
             expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
                 days=cfg.rejected_retention_days
+            ),
+        ),
+        # Once its noncurrent versions expire, a delete marker is all that is left of a
+        # file; S3 removes it only when asked to. (It cannot share a rule with `days` or
+        # with a tag filter.)
+        aws.s3.BucketLifecycleConfigurationRuleArgs(
+            id="remove-expired-delete-markers",
+            status="Enabled",
+            filter=whole_bucket,
+            expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                expired_object_delete_marker=True
             ),
         ),
     ]

@@ -27,6 +27,7 @@ from filetrail.local.xray_relay import XRayRelay
 from handlers import schema
 from handlers.app import build_runtime
 from handlers.logs import LOGGER_NAME, JsonFormatter
+from handlers.settings import Settings
 
 HOST = "127.0.0.1"
 REGION = "us-east-1"
@@ -51,10 +52,14 @@ class Endpoints:
     table: str
     queue_url: str
     dlq_url: str
+    status_index_shards: int = schema.DEFAULT_STATUS_INDEX_SHARDS
 
     def to_json(self) -> dict[str, str]:
         """The ready line's document (DESIGN.md): these keys, in this order."""
-        return asdict(self)
+        document = asdict(self)
+        # Not a key of the ready line (a contract); `environment` exports it for the CLI.
+        del document["status_index_shards"]
+        return document
 
     def environment(self) -> dict[str, str]:
         """What a shell needs to point the AWS CLI, boto3 and filetrail at this stack."""
@@ -66,6 +71,7 @@ class Endpoints:
             "FILETRAIL_TABLE": self.table,
             "FILETRAIL_BUCKET": self.bucket,
             "FILETRAIL_QUEUE_URL": self.queue_url,
+            "FILETRAIL_STATUS_INDEX_SHARDS": str(self.status_index_shards),
         }
 
 
@@ -146,16 +152,24 @@ class LocalStack:
                 ]
             },
         )
-        self.endpoints = Endpoints(endpoint, REGION, BUCKET, TABLE, queue_url, dlq_url)
-        self._relay = XRayRelay(xray)
-        self._relay.start()
-        self._patch_environment(endpoint, self._relay.address)
-        self._route_handler_logs()
         settings = {
             schema.ENV_TABLE_NAME: TABLE,
             schema.ENV_DLQ_URL: dlq_url,
             **self._settings,
         }
+        self.endpoints = Endpoints(
+            endpoint,
+            REGION,
+            BUCKET,
+            TABLE,
+            queue_url,
+            dlq_url,
+            Settings.from_env(settings).status_index_shards,
+        )
+        self._relay = XRayRelay(xray)
+        self._relay.start()
+        self._patch_environment(endpoint, self._relay.address)
+        self._route_handler_logs()
         runtime = build_runtime(settings, session=self.session)
         self.dispatcher = Dispatcher(
             sqs=sqs,

@@ -1,5 +1,10 @@
 from __future__ import annotations
 
+import base64
+import json
+
+from handlers import schema
+
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
 
@@ -88,3 +93,55 @@ def test_list_rejects_a_forged_cursor(stack, cli):
 
     assert result.code == 2
     assert "--cursor" in result.err
+
+
+def test_list_pages_across_shards_in_the_order_of_a_single_page(stack, cli):
+    keys = [f"spread-{n}.txt" for n in range(7)]
+    for key in keys:
+        stack.upload(key, b"hello")
+    shards = {schema.status_shard(schema.document_id(stack.bucket, k), 8) for k in keys}
+    assert len(shards) > 1  # the files really are spread over several index partitions
+
+    whole = [i["key"] for i in cli("list", "--status", "SUCCESS", "--json").json()["items"]]
+    paged: list[str] = []
+    cursor = None
+    for _ in range(10):
+        argv = ["list", "--status", "SUCCESS", "--limit", "2", "--json"]
+        page = cli(*argv, *(["--cursor", cursor] if cursor else [])).json()
+        paged += [i["key"] for i in page["items"]]
+        cursor = page["cursor"]
+        if cursor is None:
+            break
+
+    assert sorted(whole) == sorted(keys)
+    assert paged == whole
+
+
+def test_list_rejects_a_well_formed_cursor_of_another_kind_without_a_traceback(stack, cli):
+    foreign = base64.urlsafe_b64encode(json.dumps({"SUCCESS": {"done": False}}).encode())
+
+    result = cli("list", "--cursor", foreign.decode())
+
+    assert (result.code, result.out) == (2, "")
+    assert "--cursor" in result.err
+    assert "Traceback" not in result.err
+
+
+def test_list_queries_only_the_shards_the_environment_names(stack, cli, monkeypatch):
+    # A file the handler (8 shards) put beyond shard 1: two shards cannot see it.
+    key = next(
+        k
+        for k in (f"far-{n}.txt" for n in range(100))
+        if schema.status_shard(schema.document_id(stack.bucket, k), 8) >= 2
+    )
+    stack.upload(key, b"hello")
+    monkeypatch.setenv("FILETRAIL_STATUS_INDEX_SHARDS", "2")
+
+    assert cli("list", "--json").json()["items"] == []
+
+
+def test_list_refuses_an_index_shard_count_out_of_range(stack, cli):
+    result = cli("list", "--index-shards", "0")
+
+    assert result.code == 2
+    assert "--index-shards" in result.err

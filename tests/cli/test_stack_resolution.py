@@ -6,6 +6,7 @@ import pytest
 
 from filetrail.errors import StackNotFoundError
 from filetrail.stack import StackFlags, StackResolver
+from handlers import schema
 
 OUTPUTS = {"table_name": "t-pulumi", "bucket_name": "b-pulumi", "function_name": "f-pulumi"}
 
@@ -61,3 +62,44 @@ def test_without_pulumi_on_path_a_missing_setting_is_an_error():
 
     with pytest.raises(StackNotFoundError, match="--table"):
         resolver.table()
+
+
+def test_index_shards_come_from_the_stack_output():
+    pulumi = FakePulumi({**OUTPUTS, "status_index_shards": 16})
+
+    assert _resolver(pulumi=pulumi).index_shards() == 16
+
+
+def test_index_shards_environment_wins_over_pulumi():
+    pulumi = FakePulumi({**OUTPUTS, "status_index_shards": 16})
+    resolver = _resolver(environ={"FILETRAIL_STATUS_INDEX_SHARDS": "4"}, pulumi=pulumi)
+
+    assert resolver.index_shards() == 4
+    assert pulumi.calls == []
+
+
+def test_index_shards_flag_wins_over_the_environment():
+    resolver = _resolver(StackFlags(index_shards=2), {"FILETRAIL_STATUS_INDEX_SHARDS": "4"})
+
+    assert resolver.index_shards() == 2
+
+
+def test_unknown_index_shards_read_every_shard_the_handler_can_write():
+    # A stack deployed before sharding exports no count; its items sit in shard 0.
+    assert _resolver().index_shards() == schema.MAX_STATUS_INDEX_SHARDS
+
+
+@pytest.mark.parametrize("raw", ["0", "33", "many"])
+def test_index_shards_out_of_range_are_an_error(raw):
+    resolver = _resolver(environ={"FILETRAIL_STATUS_INDEX_SHARDS": raw})
+
+    with pytest.raises(StackNotFoundError, match="status index shards"):
+        resolver.index_shards()
+
+
+def test_index_shards_are_not_taken_from_pulumi_for_a_table_named_elsewhere():
+    pulumi = FakePulumi({**OUTPUTS, "status_index_shards": 2})
+    resolver = _resolver(environ={"FILETRAIL_TABLE": "t-env"}, pulumi=pulumi)
+
+    assert resolver.index_shards() == schema.MAX_STATUS_INDEX_SHARDS
+    assert pulumi.calls == []

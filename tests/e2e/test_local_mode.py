@@ -4,6 +4,7 @@ import json
 import uuid
 
 from filetrail.cli import main
+from filetrail.local.stack import Endpoints
 from tests.e2e.conftest import LocalProcess, poll
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 128
@@ -124,3 +125,10 @@ def test_sigterm_stops_local_mode_with_exit_0():
     process = LocalProcess()
 
     assert process.stop() == 0
+
+
+def test_exported_variables_name_the_status_index_shards_the_handler_writes():
+    endpoints = Endpoints("http://127.0.0.1:1", "us-east-1", "b", "t", "q", "d", 4)
+
+    assert endpoints.environment()["FILETRAIL_STATUS_INDEX_SHARDS"] == "4"
+    assert "status_index_shards" not in endpoints.to_json()

@@ -88,6 +88,40 @@ def test_prod_protects_the_table_and_reserves_concurrency() -> None:
     assert prod.force_destroy is False
 
 
+# Names reserved so that mail to them can never be delivered (RFC 2606, RFC 6761).
+RESERVED_MAIL_DOMAINS = ("example.com", "example.net", "example.org")
+RESERVED_MAIL_TLDS = ("example", "invalid", "localhost", "test")
+
+
+def _never_confirms(address: str) -> bool:
+    domain = address.rpartition("@")[2].lower().rstrip(".")
+    return domain.rpartition(".")[2] in RESERVED_MAIL_TLDS or any(
+        domain == reserved or domain.endswith("." + reserved) for reserved in RESERVED_MAIL_DOMAINS
+    )
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_stack_files_subscribe_no_address_that_can_never_confirm(stack: str) -> None:
+    """An SNS email subscription stays pending until someone follows the link AWS mails,
+    so an address at a reserved domain means alarms that reach no one."""
+    assert not _never_confirms(str(_stack_values(stack).get(f"{PROJECT}:alarmEmail", "")))
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "ops@example.com",
+        "ops@alerts.example.org",
+        "ops@EXAMPLE.NET",
+        "ops@team.test",
+        "a@b.invalid",
+    ],
+)
+def test_alarm_email_at_a_reserved_domain_is_refused(address: str) -> None:
+    with pytest.raises(ConfigError, match="alarmEmail"):
+        PipelineConfig(alarm_email=address)
+
+
 def test_dev_can_be_destroyed_with_its_objects() -> None:
     assert _load(_stack_values("dev")).force_destroy is True
 
@@ -117,6 +151,8 @@ def test_settings_are_read_from_the_project_namespace() -> None:
         {"rejected_retention_days": 0},
         {"alarm_email": "not-an-address"},
         {"rejection_rate_threshold_percent": 0},
+        {"status_index_shards": 0},
+        {"status_index_shards": 33},
     ],
 )
 def test_out_of_range_setting_is_refused(bad: dict[str, Any]) -> None:

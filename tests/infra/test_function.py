@@ -47,11 +47,19 @@ def test_function_logs_json_to_its_own_log_group(stack: Deployment) -> None:
     assert logging_config["logGroup"] == stack.one(LOG_GROUP).state["name"]
 
 
-def test_function_application_log_level_uses_lambda_names(
-    deploy_with: Callable[..., Deployment],
+@pytest.mark.parametrize(
+    ("log_level", "application_log_level"),
+    [("DEBUG", "DEBUG"), ("INFO", "INFO"), ("WARNING", "INFO"), ("ERROR", "INFO")],
+)
+def test_lambda_never_filters_out_the_outcome_lines(
+    deploy_with: Callable[..., Deployment], log_level: str, application_log_level: str
 ) -> None:
-    logging_config = deploy_with(log_level="WARNING").one(FUNCTION).inputs["loggingConfig"]
-    assert logging_config["applicationLogLevel"] == "WARN"
+    """Outcome lines are INFO and feed every metric and alarm; Lambda drops application
+    logs below `ApplicationLogLevel`, so it must never be above INFO:
+    https://docs.aws.amazon.com/lambda/latest/dg/monitoring-cloudwatchlogs-log-level.html
+    """
+    logging_config = deploy_with(log_level=log_level).one(FUNCTION).inputs["loggingConfig"]
+    assert logging_config["applicationLogLevel"] == application_log_level
 
 
 def test_log_group_is_created_before_the_function(stack: Deployment) -> None:
@@ -77,7 +85,15 @@ def test_function_environment_carries_the_handler_settings(stack: Deployment) ->
         schema.ENV_TAG_OBJECTS: "true",
         schema.ENV_DLQ_URL: stack.one(QUEUE).state["url"],
         schema.ENV_LOG_LEVEL: "INFO",
+        schema.ENV_STATUS_INDEX_SHARDS: str(schema.DEFAULT_STATUS_INDEX_SHARDS),
     }
+
+
+def test_status_index_shards_setting_reaches_the_function(
+    deploy_with: Callable[..., Deployment],
+) -> None:
+    variables = deploy_with(status_index_shards=16).one(FUNCTION).inputs["environment"]["variables"]
+    assert variables[schema.ENV_STATUS_INDEX_SHARDS] == "16"
 
 
 def test_tag_objects_setting_is_passed_as_false(deploy_with: Callable[..., Deployment]) -> None:

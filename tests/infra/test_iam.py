@@ -40,6 +40,7 @@ def test_recording_saw_every_kind_of_call_the_handler_makes() -> None:
         ("s3", "GetObject"),
         ("s3", "GetObjectVersion"),
         ("s3", "HeadObject"),
+        ("s3", "ListBucket"),
         ("s3", "GetObjectTagging"),
         ("s3", "GetObjectVersionTagging"),
         ("s3", "PutObjectTagging"),
@@ -78,11 +79,17 @@ def test_object_access_is_limited_to_the_upload_bucket(function_policy: dict[str
     assert not is_allowed(function_policy, "s3:GetObject", "arn:aws:s3:::another-bucket/x")
 
 
-def test_bucket_level_actions_are_not_allowed(
+def test_the_only_bucket_level_action_is_list_bucket_on_the_upload_bucket(
     function_policy: dict[str, Any], stack: Deployment
 ) -> None:
+    """s3:ListBucket makes S3 answer a missing key 404 instead of 403 (HeadObject API
+    reference): https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html"""
     bucket_arn = stack.one("aws:s3/bucket:Bucket").state["arn"]
-    assert not is_allowed(function_policy, "s3:ListBucket", bucket_arn)
+    assert is_allowed(function_policy, "s3:ListBucket", bucket_arn)
+    assert not is_allowed(function_policy, "s3:ListBucket", "arn:aws:s3:::another-bucket")
+    for action in ("s3:DeleteObject", "s3:PutObject", "s3:PutBucketPolicy", "s3:ListAllMyBuckets"):
+        assert not is_allowed(function_policy, action, bucket_arn)
+        assert not is_allowed(function_policy, action, f"{bucket_arn}/k")
 
 
 def test_logs_are_limited_to_the_function_log_group(

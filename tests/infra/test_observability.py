@@ -2,12 +2,22 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import pulumi
 import pytest
 
 from handlers import schema
 from handlers.logs import get_logger, log_outcome
 from infra import metrics, observability
-from tests.infra.harness import STACK, Deployment
+from infra.config import PipelineConfig
+from infra.packaging import BuiltArchive
+from tests.infra.harness import (
+    PROJECT,
+    STACK,
+    Deployment,
+    RecordingMocks,
+    RecordingMonitor,
+    deploy,
+)
 from tests.support.filter_pattern import extract, matches
 
 FILTER = "aws:cloudwatch/logMetricFilter:LogMetricFilter"
@@ -227,9 +237,12 @@ def test_no_email_subscription_by_default(stack: Deployment) -> None:
 
 
 def test_email_subscription_from_config(deploy_with: Callable[..., Deployment]) -> None:
-    stack = deploy_with(alarm_email="ops@example.com")
+    stack = deploy_with(alarm_email="filetrail-alerts@ops.acme.io")
     subscription = stack.one("aws:sns/topicSubscription:TopicSubscription").inputs
-    assert (subscription["protocol"], subscription["endpoint"]) == ("email", "ops@example.com")
+    assert (subscription["protocol"], subscription["endpoint"]) == (
+        "email",
+        "filetrail-alerts@ops.acme.io",
+    )
     assert subscription["topic"] == stack.one(TOPIC).state["arn"]
 
 
@@ -248,8 +261,29 @@ def test_dashboard_breaks_rejections_down_by_reason(stack: Deployment) -> None:
     (widget,) = [w for w in body["widgets"] if w["properties"]["title"] == "Rejected by reason"]
     ((query,),) = widget["properties"]["metrics"]
     assert query["expression"] == (
-        f"SEARCH('{{{NAMESPACE},{schema.LOG_REASON}}} "
+        f'SEARCH(\'{{"{NAMESPACE}","{schema.LOG_REASON}"}} '
         f"MetricName=\"{schema.METRIC_REJECTED}\"', 'Sum', 300)"
+    )
+
+
+def test_dashboard_search_quotes_a_stack_name_with_dots_and_dashes(
+    mocks: tuple[RecordingMocks, RecordingMonitor], archive: BuiltArchive
+) -> None:
+    """The schema's names must be in double quotes when they hold anything but letters and
+    digits, as a stack name like `prod.eu-west-1` does:
+    https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/search-expression-syntax.html
+    """
+    recording, monitor = mocks
+    pulumi.runtime.set_mocks(
+        recording, project=PROJECT, stack="prod.eu-west-1", preview=False, monitor=monitor
+    )
+    stack = deploy(recording, monitor, PipelineConfig(), archive)
+
+    body = json.loads(stack.one("aws:cloudwatch/dashboard:Dashboard").inputs["dashboardBody"])
+    (widget,) = [w for w in body["widgets"] if w["properties"]["title"] == "Rejected by reason"]
+    ((query,),) = widget["properties"]["metrics"]
+    assert query["expression"].startswith(
+        f'SEARCH(\'{{"{schema.METRIC_NAMESPACE}/prod.eu-west-1","{schema.LOG_REASON}"}} '
     )
 
 

@@ -7,6 +7,7 @@ import pulumi
 import pytest
 
 from filetrail.cli import build_parser
+from handlers import schema
 from infra import packaging
 from infra.outputs import filetrail_command_line
 from tests.infra.harness import REGION, REPO_ROOT, Deployment, RecordingMocks, RecordingMonitor
@@ -19,6 +20,7 @@ EXPORTS = (
     "dlq_url",
     "alarm_topic_arn",
     "dashboard_url",
+    "status_index_shards",
     "filetrail",
 )
 
@@ -43,18 +45,19 @@ def test_dashboard_url_opens_the_dashboard_in_its_region(stack: Deployment) -> N
 
 def test_filetrail_command_parses_with_the_cli() -> None:
     line = filetrail_command_line(
-        region="eu-west-1", table="audit-1", bucket="uploads 1", function="fn-1"
+        region="eu-west-1", table="audit-1", bucket="uploads 1", function="fn-1", index_shards=16
     )
     argv = shlex.split(line)
     assert argv[0] == "filetrail"
     args = build_parser().parse_args(argv[1:])
-    assert (args.command, args.region, args.table, args.bucket, args.function) == (
-        "list",
-        "eu-west-1",
-        "audit-1",
-        "uploads 1",
-        "fn-1",
-    )
+    assert (
+        args.command,
+        args.region,
+        args.table,
+        args.bucket,
+        args.function,
+        args.index_shards,
+    ) == ("list", "eu-west-1", "audit-1", "uploads 1", "fn-1", 16)
 
 
 @pytest.fixture
@@ -89,3 +92,10 @@ def test_program_exports_a_ready_to_run_command(program_exports: dict[str, Any])
     assert command.startswith("filetrail list --region ")
     assert f"--table {program_exports['table_name']}" in command
     assert f"--bucket {program_exports['bucket_name']}" in command
+
+
+def test_program_exports_the_status_index_shards_the_function_writes(
+    program_exports: dict[str, Any],
+) -> None:
+    assert program_exports["status_index_shards"] == schema.DEFAULT_STATUS_INDEX_SHARDS
+    assert f"--index-shards {schema.DEFAULT_STATUS_INDEX_SHARDS}" in program_exports["filetrail"]

@@ -93,12 +93,33 @@ def test_quarantine_exempts_only_the_function_role(stack: Deployment) -> None:
     assert statement["Condition"]["StringNotEquals"]["aws:PrincipalArn"] == role_arn
 
 
-def _denies(statement: dict[str, Any], context: dict[str, str]) -> bool:
-    """IAM semantics for the operator this deny uses: keys within StringNotEquals are ANDed,
-    and a key absent from the request (an untagged object) counts as not equal."""
-    (operator,) = statement["Condition"]
-    assert operator == "StringNotEquals"
-    return all(context.get(key) != value for key, value in statement["Condition"][operator].items())
+def _denies(statement: dict[str, Any], context: dict[str, Any]) -> bool:
+    """Whether a Deny statement's Condition matches a request context, by IAM's rules:
+    operators and the keys within one are ANDed, a key's values ORed; condition key names
+    are case-insensitive; a key absent from the request fails a positive operator and
+    passes a negated one; `Null: "false"` means "present"; ForAnyValue takes a list.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html
+    """
+    request = {key.lower(): value for key, value in context.items()}
+    for operator, keys in statement["Condition"].items():
+        for key, expected in keys.items():
+            values = expected if isinstance(expected, list) else [expected]
+            actual = request.get(key.lower())
+            if operator == "Null":
+                matched = (actual is None) == (values[0] == "true")
+            elif operator == "StringNotEquals":
+                matched = actual is None or actual not in values
+            elif operator == "ForAnyValue:StringEquals":
+                matched = any(a in values for a in actual or [])
+            elif operator == "ForAnyValue:StringEqualsIgnoreCase":
+                lowered = {v.lower() for v in values}
+                matched = any(a.lower() in lowered for a in actual or [])
+            else:
+                raise AssertionError(f"operator {operator} is not modelled")
+            if not matched:
+                return False
+    return True
 
 
 @pytest.mark.parametrize(
@@ -134,16 +155,89 @@ def test_only_the_function_may_set_the_outcome_tag(stack: Deployment) -> None:
         "s3:PutObjectTagging",
         "s3:PutObjectVersionTagging",
     }
-    assert statement["Condition"] == {
-        "ForAnyValue:StringEquals": {"s3:RequestObjectTagKeys": [schema.TAG_KEY]},
-        "StringNotEquals": {"aws:PrincipalArn": stack.one("aws:iam/role:Role").state["arn"]},
-    }
+
+
+UPLOADER = "arn:aws:iam::123456789012:role/Uploader"
+
+
+@pytest.mark.parametrize(
+    ("principal", "tag_keys", "denied"),
+    [
+        ("uploader", [schema.TAG_KEY], True),
+        ("uploader", ["Filetrail-Status"], True),  # tag keys are case-sensitive, IAM keys not
+        ("uploader", ["FILETRAIL-STATUS", "team"], True),
+        ("uploader", ["team"], False),
+        ("uploader", None, False),
+        ("function", [schema.TAG_KEY], False),
+    ],
+)
+def test_no_spelling_of_the_outcome_tag_is_left_to_uploaders(
+    stack: Deployment, principal: str, tag_keys: list[str] | None, denied: bool
+) -> None:
+    statement = _statement(stack, "OnlyTheFunctionSetsTheOutcomeTag")
+    role = stack.one("aws:iam/role:Role").state["arn"]
+    context: dict[str, Any] = {"aws:PrincipalArn": role if principal == "function" else UPLOADER}
+    if tag_keys is not None:
+        context["s3:RequestObjectTagKeys"] = tag_keys
+    assert _denies(statement, context) is denied
+
+
+@pytest.mark.parametrize(
+    ("principal", "copy_source", "denied"),
+    [
+        ("uploader", "other-bucket/stored.pdf", True),
+        ("uploader", None, False),
+        ("function", "other-bucket/stored.pdf", False),
+    ],
+)
+def test_copies_into_the_bucket_are_refused_to_all_but_the_function(
+    stack: Deployment, principal: str, copy_source: str | None, denied: bool
+) -> None:
+    """CopyObject keeps the source's tags unless told otherwise, so a copy of an object
+    tagged STORED in another bucket would be readable unvalidated:
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_CopyObject.html"""
+    statement = _statement(stack, "NoCopiesIntoTheBucket")
+    assert (statement["Effect"], statement["Action"]) == ("Deny", "s3:PutObject")
+    role = stack.one("aws:iam/role:Role").state["arn"]
+    context: dict[str, Any] = {"aws:PrincipalArn": role if principal == "function" else UPLOADER}
+    if copy_source is not None:
+        context["s3:x-amz-copy-source"] = copy_source
+    assert _denies(statement, context) is denied
+
+
+@pytest.mark.parametrize(
+    ("headers", "denied"),
+    [
+        ({}, False),
+        ({"s3:x-amz-server-side-encryption": "AES256"}, False),
+        ({"s3:x-amz-server-side-encryption": "aws:kms"}, True),
+        ({"s3:x-amz-server-side-encryption": "aws:kms:dsse"}, True),
+        ({"s3:x-amz-server-side-encryption-customer-algorithm": "AES256"}, True),
+    ],
+)
+def test_uploads_the_function_could_not_read_are_refused(
+    stack: Deployment, headers: dict[str, str], denied: bool
+) -> None:
+    """SSE-KMS under a key the role cannot use, or SSE-C, would make a file unreadable to
+    the function (condition keys from
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/UsingServerSideEncryption.html)."""
+    statements = [
+        _statement(stack, "DenyOtherServerSideEncryption"),
+        _statement(stack, "DenyCustomerProvidedKeys"),
+    ]
+    context = {"aws:PrincipalArn": UPLOADER, **headers}
+    assert all(s["Action"] == "s3:PutObject" for s in statements)
+    assert any(_denies(s, context) for s in statements) is denied
 
 
 def test_quarantine_can_be_switched_off(deploy_with: Callable[..., Deployment]) -> None:
     stack = deploy_with(quarantine=False)
     policy = stack.policy_json("aws:s3/bucketPolicy:BucketPolicy")
-    assert [s["Sid"] for s in policy["Statement"]] == ["DenyInsecureTransport"]
+    assert [s["Sid"] for s in policy["Statement"]] == [
+        "DenyInsecureTransport",
+        "DenyOtherServerSideEncryption",
+        "DenyCustomerProvidedKeys",
+    ]
 
 
 def test_lifecycle_aborts_incomplete_multipart_uploads(stack: Deployment) -> None:
@@ -162,10 +256,20 @@ def test_lifecycle_expires_objects_tagged_rejected(deploy_with: Callable[..., De
     assert rule["expiration"] == {"days": 3}
 
 
+def test_lifecycle_removes_expired_delete_markers(stack: Deployment) -> None:
+    rule = _lifecycle_rule(stack, "remove-expired-delete-markers")
+    assert rule["expiration"] == {"expiredObjectDeleteMarker": True}
+    assert rule["filter"] == {"prefix": ""}
+
+
 def test_exactly_one_notification_for_created_and_removed_objects(stack: Deployment) -> None:
     notification = stack.one(NOTIFICATION)
     (target,) = notification.inputs["lambdaFunctions"]
-    assert target["events"] == ["s3:ObjectCreated:*", "s3:ObjectRemoved:*"]
+    assert target["events"] == [
+        "s3:ObjectCreated:*",
+        "s3:ObjectRemoved:*",
+        "s3:LifecycleExpiration:*",
+    ]
     assert target["lambdaFunctionArn"] == stack.one("aws:lambda/function:Function").state["arn"]
     assert "filterPrefix" not in target
     assert "filterSuffix" not in target

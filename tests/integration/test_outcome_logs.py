@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import boto3
 import pytest
 
 from handlers import schema
 from handlers.errors import TransientError
 from handlers.store import AuditStore
-from tests.support.pipeline import Pipeline
+from tests.support.pipeline import Pipeline, provision
 from tests.support.s3_events import load_fixture, sqs_event
 from tests.support.samples import PDF, PE_EXE
 
@@ -59,6 +60,15 @@ def test_every_processed_record_logs_exactly_one_outcome_line(
         "INVALID",
         "TEST_EVENT",
     ]
+
+
+@pytest.mark.parametrize("level", ["WARNING", "ERROR"])
+def test_every_outcome_line_is_written_at_a_quieter_log_level(
+    session: boto3.session.Session, capsys: pytest.CaptureFixture[str], level: str
+) -> None:
+    drive_every_outcome(provision(session, **{schema.ENV_LOG_LEVEL: level}))
+
+    assert len(outcome_lines(capsys.readouterr().out)) == 7
 
 
 def test_upload_outcome_lines_carry_the_documented_fields(

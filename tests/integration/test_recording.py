@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import boto3
 import pytest
 
@@ -149,7 +151,9 @@ def test_object_already_gone_is_rejected_not_found_once(pipeline: Pipeline) -> N
     assert [(str(e.type), e.reason) for e in events] == [
         ("RECEIVED", None),
         ("REJECTED", "NOT_FOUND"),
+        ("DELETED", None),  # reconciled: S3 serves nothing for the key
     ]
+    assert events[-1].details == {"cause": "NOTHING_SERVED"}
 
 
 def test_deletion_appends_deleted_and_marks_the_status(pipeline: Pipeline) -> None:
@@ -184,3 +188,76 @@ def test_replay_rebuilds_the_stored_status_item(pipeline: Pipeline) -> None:
     doc = pipeline.events("doc.pdf")[0].document_id
 
     assert pipeline.store.replay(doc) == pipeline.store.get_status(doc)
+
+
+def test_upload_with_ten_tags_gets_a_verdict_and_the_outcome_tag(pipeline: Pipeline) -> None:
+    """S3 allows 10 tags per object; the outcome tag needs one of them:
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/object-tagging.html"""
+    uploader_tags = "&".join(f"t{n}=v{n}" for n in range(10))
+    pipeline.process(pipeline.upload("doc.pdf", PDF, tags=uploader_tags))
+
+    assert pipeline.types("doc.pdf") == ["RECEIVED", "VALIDATED", "STORED"]
+    tags = pipeline.s3.get_object_tagging(Bucket=BUCKET, Key="doc.pdf")["TagSet"]
+    assert len(tags) == 10
+    assert {"Key": "filetrail-status", "Value": "STORED"} in tags
+
+
+def test_tags_removed_to_make_room_are_recorded_in_the_event(pipeline: Pipeline) -> None:
+    uploader_tags = "&".join(f"t{n}=v{n}" for n in range(10))
+    pipeline.process(pipeline.upload("doc.pdf", PDF, tags=uploader_tags))
+
+    kept = pipeline.s3.get_object_tagging(Bucket=BUCKET, Key="doc.pdf")["TagSet"]
+    dropped = pipeline.events("doc.pdf")[-1].details["droppedTags"]
+    assert dropped == [{"key": "t9", "value": "v9"}]
+    assert {(t["Key"], t["Value"]) for t in kept} | {("t9", "v9")} == {
+        *((f"t{n}", f"v{n}") for n in range(10)),
+        ("filetrail-status", "STORED"),
+    }
+
+
+def test_unsafe_name_is_tagged_rejected_so_the_lifecycle_rule_expires_it(
+    pipeline: Pipeline,
+) -> None:
+    pipeline.process(pipeline.upload("bad\nname.txt", TEXT))
+
+    tags = pipeline.s3.get_object_tagging(Bucket=BUCKET, Key="bad\nname.txt")["TagSet"]
+    assert tags == [{"Key": "filetrail-status", "Value": "REJECTED"}]
+
+
+def lifecycle_record(pipeline: Pipeline, key: str, event_name: str) -> dict[str, Any]:
+    """What S3 sends when a lifecycle rule expires an object (event names from
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/lifecycle-configure-notification.html)."""
+    record = pipeline.delete(key)
+    record["eventName"] = event_name
+    record["userIdentity"] = {"principalId": "s3.amazonaws.com"}
+    return record
+
+
+def test_lifecycle_expiration_is_recorded_as_a_deletion(pipeline: Pipeline) -> None:
+    pipeline.process(pipeline.upload("evil.jpg", PE_EXE))
+
+    pipeline.process(
+        lifecycle_record(pipeline, "evil.jpg", "LifecycleExpiration:DeleteMarkerCreated")
+    )
+
+    status = pipeline.status("evil.jpg")
+    assert status is not None
+    assert status.status == Status.DELETED
+    last = pipeline.events("evil.jpg")[-1]
+    assert (str(last.type), last.details) == ("DELETED", {"cause": "LIFECYCLE_EXPIRATION"})
+
+
+def test_lifecycle_expiry_of_a_noncurrent_version_leaves_the_file(pipeline: Pipeline) -> None:
+    old = pipeline.upload("doc.pdf", PDF)
+    pipeline.process(old)
+    pipeline.process(pipeline.upload("doc.pdf", PDF + b"%v2\n"))
+    expiry = pipeline.delete_version("doc.pdf", old["s3"]["object"]["versionId"])
+    expiry["eventName"] = "LifecycleExpiration:Delete"
+
+    pipeline.process(expiry)
+
+    status = pipeline.status("doc.pdf")
+    assert status is not None
+    assert status.status == Status.SUCCESS
+    last = pipeline.events("doc.pdf")[-1]
+    assert last.details == {"scope": "version", "cause": "LIFECYCLE_EXPIRATION"}

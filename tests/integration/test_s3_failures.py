@@ -33,15 +33,48 @@ def fail_s3(pipeline: Pipeline, operation: str, code: str, status: int) -> None:
     client.meta.events.register(f"before-call.s3.{operation}", answer)
 
 
-def test_access_denied_read_is_not_found_as_s3_answers_without_list_bucket(
-    pipeline: Pipeline,
-) -> None:
+def test_access_denied_read_is_retried_never_recorded_not_found(pipeline: Pipeline) -> None:
+    """The role holds s3:ListBucket, so S3 answers a missing object 404; a 403 AccessDenied
+    is a real denial, e.g. an SSE-KMS object under a key the role may not use:
+    https://docs.aws.amazon.com/AmazonS3/latest/userguide/troubleshoot-403-errors.html"""
     record = pipeline.upload("doc.pdf", PDF)
     fail_s3(pipeline, "GetObject", "AccessDenied", 403)
 
+    with pytest.raises(AwsError, match="AccessDenied"):
+        pipeline.process(record)
+
+    assert pipeline.types("doc.pdf") == ["RECEIVED"]
+
+
+def test_sse_c_object_is_rejected_with_its_own_reason(pipeline: Pipeline) -> None:
+    """S3 answers a read of an SSE-C object made without the customer key with 400
+    InvalidRequest: https://docs.aws.amazon.com/AmazonS3/latest/API/API_GetObject.html"""
+    record = pipeline.upload("secret.pdf", PDF)
+    client = pipeline.runtime.processor._objects._client
+
+    def answer(**_: Any) -> None:
+        raise ClientError(
+            {
+                "Error": {
+                    "Code": "InvalidRequest",
+                    "Message": "The object was stored using a form of Server Side Encryption. "
+                    "The correct parameters must be provided to retrieve the object.",
+                },
+                "ResponseMetadata": {"HTTPStatusCode": 400},
+            },
+            "GetObject",
+        )
+
+    client.meta.events.register("before-call.s3.GetObject", answer)
+
     pipeline.process(record)
 
-    assert pipeline.events("doc.pdf")[-1].reason == "NOT_FOUND"
+    assert [(str(e.type), e.reason) for e in pipeline.events("secret.pdf")] == [
+        ("RECEIVED", None),
+        ("REJECTED", "UNSUPPORTED_ENCRYPTION"),
+    ]
+    tags = pipeline.s3.get_object_tagging(Bucket=BUCKET, Key="secret.pdf")["TagSet"]
+    assert tags == [{"Key": "filetrail-status", "Value": "REJECTED"}]
 
 
 @pytest.mark.parametrize(

@@ -10,11 +10,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from botocore.exceptions import ClientError
 
+from handlers.errors import AwsError
 from handlers.objects import ObjectStore
 from handlers.schema import Status
-from tests.support.pipeline import Pipeline
+from infra.iam import function_policy
+from tests.support.aws_answers import answer_missing_keys_by_policy
+from tests.support.pipeline import BUCKET, Pipeline
 from tests.support.samples import PDF, PE_EXE
+
+BUCKET_ARN = f"arn:aws:s3:::{BUCKET}"
 
 
 def version_of(record: dict[str, Any]) -> str:
@@ -113,3 +119,151 @@ def test_crash_after_the_delete_is_recorded_still_revalidates_on_retry(
     status = pipeline.status("doc.pdf")
     assert status is not None
     assert (status.status, status.reason) == (Status.FAILED, "TYPE_MISMATCH")
+
+
+def test_version_delete_delivered_before_its_upload_leaves_the_version_s3_serves(
+    pipeline: Pipeline,
+) -> None:
+    """Upload v1, upload v2, delete v2; the delete arrives before v2's ObjectCreated."""
+    v1 = pipeline.upload("doc.pdf", PDF)
+    v2 = pipeline.upload("doc.pdf", PE_EXE)
+    deletion = pipeline.delete_version("doc.pdf", version_of(v2))
+
+    for record in (v1, deletion, v2):
+        pipeline.process(record)
+
+    status = pipeline.status("doc.pdf")
+    assert status is not None
+    assert (status.status, status.version_id) == (Status.SUCCESS, version_of(v1))
+    assert status.version_id == served_version(pipeline, "doc.pdf")
+
+
+def test_marker_removal_delivered_before_the_marker_leaves_the_file_back(
+    pipeline: Pipeline,
+) -> None:
+    """A delete marker is removed; the removal arrives before DeleteMarkerCreated."""
+    v1 = pipeline.upload("doc.pdf", PDF)
+    marker = pipeline.delete("doc.pdf")
+    removal = pipeline.delete_version("doc.pdf", version_of(marker))
+
+    for record in (v1, removal, marker):
+        pipeline.process(record)
+
+    status = pipeline.status("doc.pdf")
+    assert status is not None
+    assert (status.status, status.version_id) == (Status.SUCCESS, version_of(v1))
+    assert status.version_id == served_version(pipeline, "doc.pdf")
+
+
+def test_marker_removed_and_last_version_deleted_in_any_order_ends_deleted(
+    pipeline: Pipeline,
+) -> None:
+    v1 = pipeline.upload("doc.pdf", PDF)
+    marker = pipeline.delete("doc.pdf")
+    removal = pipeline.delete_version("doc.pdf", version_of(marker))
+    last = pipeline.delete_version("doc.pdf", version_of(v1))
+
+    for record in (v1, removal, last, marker):
+        pipeline.process(record)
+
+    status = pipeline.status("doc.pdf")
+    assert status is not None
+    assert status.status == Status.DELETED
+    assert served_version(pipeline, "doc.pdf") is None
+
+
+def test_reconciliation_is_recorded_once_under_redelivery(pipeline: Pipeline) -> None:
+    v1 = pipeline.upload("doc.pdf", PDF)
+    v2 = pipeline.upload("doc.pdf", PE_EXE)
+    deletion = pipeline.delete_version("doc.pdf", version_of(v2))
+    for record in (v1, deletion, v2):
+        pipeline.process(record)
+    before = pipeline.events("doc.pdf")
+
+    for record in (v2, deletion, v1):
+        pipeline.process(record)
+
+    assert pipeline.events("doc.pdf") == before
+    doc = before[0].document_id
+    assert pipeline.store.replay(doc) == pipeline.store.get_status(doc)
+
+
+def served_version(pipeline: Pipeline, key: str) -> str | None:
+    """What S3 itself serves for the key (the oracle), or None."""
+    try:
+        return str(pipeline.s3.head_object(Bucket=BUCKET, Key=key)["VersionId"])
+    except ClientError as error:
+        if error.response["ResponseMetadata"]["HTTPStatusCode"] != 404:
+            raise
+        return None
+
+
+def deploy_policy() -> dict[str, Any]:
+    return function_policy(
+        bucket_arn=BUCKET_ARN,
+        table_arn="arn:aws:dynamodb:us-east-1:123456789012:table/t",
+        dlq_arn="arn:aws:sqs:us-east-1:123456789012:dlq",
+        log_group_arn="arn:aws:logs:us-east-1:123456789012:log-group:/aws/lambda/f",
+    )
+
+
+def test_deleting_the_only_version_ends_deleted_under_the_deployed_policy(
+    pipeline: Pipeline,
+) -> None:
+    """The lookup after the delete meets a missing key. AWS answers it 404 only to a role
+    holding s3:ListBucket, else 403 (HeadObject API reference):
+    https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html"""
+    handler_s3 = pipeline.runtime.processor._objects._client
+    answer_missing_keys_by_policy(handler_s3, pipeline.s3, deploy_policy(), BUCKET_ARN)
+    only = pipeline.upload("doc.pdf", PDF)
+    pipeline.process(only)
+
+    pipeline.process(pipeline.delete_version("doc.pdf", version_of(only)))
+
+    status = pipeline.status("doc.pdf")
+    assert status is not None
+    assert status.status == Status.DELETED
+    assert pipeline.dlq_messages() == []
+
+
+def test_without_list_bucket_the_lookup_is_a_403_and_never_a_verdict(
+    pipeline: Pipeline,
+) -> None:
+    """Why the role holds s3:ListBucket: without it AWS answers 403, which the handler
+    must retry (a 403 is also what a real denial looks like)."""
+    policy = deploy_policy()
+    policy["Statement"] = [s for s in policy["Statement"] if "s3:ListBucket" not in s["Action"]]
+    handler_s3 = pipeline.runtime.processor._objects._client
+    answer_missing_keys_by_policy(handler_s3, pipeline.s3, policy, BUCKET_ARN)
+    only = pipeline.upload("doc.pdf", PDF)
+    pipeline.process(only)
+
+    with pytest.raises(AwsError):
+        pipeline.process(pipeline.delete_version("doc.pdf", version_of(only)))
+
+
+def test_crash_during_reconciliation_is_resumed_by_the_retry(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    v1 = pipeline.upload("doc.pdf", PDF)
+    v2 = pipeline.upload("doc.pdf", PE_EXE)
+    deletion = pipeline.delete_version("doc.pdf", version_of(v2))
+    pipeline.process(v1)
+    pipeline.process(deletion)
+    real = ObjectStore.inspect
+
+    def crash_on_the_reconciliation(self: ObjectStore, upload: Any) -> Any:
+        if upload.reprocess_id:
+            raise RuntimeError("process died while reconciling")
+        return real(self, upload)
+
+    monkeypatch.setattr(ObjectStore, "inspect", crash_on_the_reconciliation)
+    with pytest.raises(RuntimeError):
+        pipeline.process(v2)  # NOT_FOUND recorded, then the crash
+    monkeypatch.setattr(ObjectStore, "inspect", real)
+
+    pipeline.process(v2)
+
+    status = pipeline.status("doc.pdf")
+    assert status is not None
+    assert (status.status, status.version_id) == (Status.SUCCESS, version_of(v1))

@@ -17,10 +17,12 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from botocore.retries.standard import ExponentialBackoff
 
 from handlers import schema
 from handlers.app import Runtime, build_runtime
+from handlers.events import parse_s3_record
 from handlers.logs import LOGGER_NAME, JsonFormatter
 from tests.stress.invariants import ON_FAILURE_CONDITION, Ledger
 from tests.stress.server import locked_moto_server, one_backup_per_table
@@ -104,7 +106,8 @@ def stack() -> Iterator[Stack]:
 def _reset(endpoint_url: str) -> None:
     """moto's backends are process-wide: a new server still holds the last scenario's state."""
     request = urllib.request.Request(f"{endpoint_url}/moto-api/reset", method="POST")  # noqa: S310
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - local emulator
+    # Resetting a full-size scenario's state takes seconds on a loaded machine.
+    with urllib.request.urlopen(request, timeout=120) as response:  # noqa: S310 - local emulator
         response.read()
 
 
@@ -132,8 +135,16 @@ def build_workload(
     reorder_rate: float = 0.1,
     garbage: int = 0,
     deletions: int = 0,
+    delete_version: Callable[[str, str], dict[str, Any]] | None = None,
+    version_deletes: int = 0,
+    marker_removals: int = 0,
 ) -> Workload:
-    """`uploads` real uploads: the first `repeat_keys` keys get several uploads each."""
+    """`uploads` real uploads: the first `repeat_keys` keys get several uploads each.
+
+    Then `deletions` delete markers, `version_deletes` permanent deletes of uploaded
+    versions, and `marker_removals` deletes of delete markers (the file comes back), each
+    a real S3 operation, so the key serves what S3 says it serves (the final oracle).
+    """
     work = Workload()
     keys = [f"in/{n:05d}{rng.choice(['.png', '.png', '.pdf', '.jpg'])}" for n in range(uploads)]
     bodies = {".png": PNG, ".pdf": PDF, ".jpg": PNG}
@@ -150,10 +161,29 @@ def build_workload(
         record = upload(key, body, event_time=_now())
         work.ledger.upload(record)
         work.events.append({"Records": [record]})
+    markers: list[dict[str, Any]] = []
     for _ in range(deletions):
         record = delete(keys[rng.choice(hot or plan)])
         work.ledger.upload(record)
         work.events.append({"Records": [record]})
+        markers.append(record)
+    if delete_version is not None:
+        versions = [
+            r
+            for e in work.events
+            if (r := e["Records"][0])["eventName"].startswith("ObjectCreated:")
+            and r["s3"]["object"].get("versionId")
+        ]
+        for record in rng.sample(versions, min(version_deletes, len(versions))):
+            obj = record["s3"]["object"]
+            deletion = delete_version(record_key(record), obj["versionId"])
+            work.ledger.upload(deletion)
+            work.events.append({"Records": [deletion]})
+        removable = [m for m in markers if m["s3"]["object"].get("versionId")]
+        for marker in rng.sample(removable, min(marker_removals, len(removable))):
+            removal = delete_version(record_key(marker), marker["s3"]["object"]["versionId"])
+            work.ledger.upload(removal)
+            work.events.append({"Records": [removal]})
     valid = list(work.events)
     for n in range(garbage):
         broken = json.loads(json.dumps(valid[n % len(valid)]["Records"][0]))
@@ -175,6 +205,25 @@ def build_workload(
             work.events[index], work.events[swap] = work.events[swap], work.events[index]
             work.reordered += 1
     return work
+
+
+def served_by(s3: Any) -> Callable[[str, str], tuple[bool, str | None]]:
+    """The final oracle: what S3 itself serves for a key (a HEAD with a clean client)."""
+
+    def served(bucket: str, key: str) -> tuple[bool, str | None]:
+        try:
+            head = s3.head_object(Bucket=bucket, Key=key)
+        except ClientError as error:
+            if error.response["ResponseMetadata"]["HTTPStatusCode"] == 404:
+                return False, None
+            raise
+        return True, head.get("VersionId")
+
+    return served
+
+
+def record_key(record: dict[str, Any]) -> str:
+    return parse_s3_record(record).key
 
 
 def _now() -> str:

@@ -12,7 +12,12 @@ dead-letter queue, and returns every violation it finds as a sentence:
 3. each stream's seq is contiguous from 1;
 4. every status item equals the replay of its stream, and shows the newest recorded upload;
 5. every dead-letter entry carries a reason, and each delivery of garbage is there once;
-6. nothing was written for garbage: no status item exists outside the ledger's streams.
+6. nothing was written for garbage: no status item exists outside the ledger's streams;
+7. once deliveries stop, each file's status item describes the version S3 itself serves
+   for its key (asked with HEAD, the independent oracle), or DELETED where it serves none
+   (files with a dead-lettered upload excepted: the pipeline gave them up, visibly).
+   Events the handler recorded to reconcile the two (a version made current again, a key
+   found empty) derive from a sent upload and appear once.
 """
 
 from __future__ import annotations
@@ -21,13 +26,23 @@ import json
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from handlers.events import Upload, parse_s3_record
 from handlers.model import AuditEvent, StatusItem, replay
 from handlers.ordering import compare_uploads
 from handlers.schema import EventType, Status
 from handlers.store import AuditStore
+
+# What the handler records, under a derived identity, to reconcile the status with S3.
+RECONCILED_PREFIXES = ("restored-by-", "gone-after-")
+
+
+class ServedVersion(Protocol):
+    def __call__(self, bucket: str, key: str) -> tuple[bool, str | None]:
+        """(serves anything, its version id) for a key, as S3 answers a HEAD."""
+        ...
+
 
 TERMINAL = frozenset({EventType.STORED, EventType.REJECTED, EventType.DELETED, EventType.IGNORED})
 ON_FAILURE_CONDITION = "RetriesExhausted"
@@ -117,7 +132,12 @@ def _all_status_items(store: AuditStore) -> Iterator[StatusItem]:
             cursor = page.cursor
 
 
-def check(store: AuditStore, ledger: Ledger, dead_letter_bodies: Iterable[str]) -> Report:
+def check(
+    store: AuditStore,
+    ledger: Ledger,
+    dead_letter_bodies: Iterable[str],
+    served: ServedVersion | None = None,
+) -> Report:
     violations: list[str] = []
     letters = [DeadLetter.parse(body) for body in dead_letter_bodies]
     dead_by_upload: Counter[str] = Counter()
@@ -148,6 +168,9 @@ def check(store: AuditStore, ledger: Ledger, dead_letter_bodies: Iterable[str]) 
         events = list(store.iter_events(document_id))
         total_events += len(events)
         violations.extend(_check_stream(store, document_id, uploads, events))
+        gave_up = any(dead_by_upload[u.upload_key] for u in uploads)
+        if served is not None and not gave_up:
+            violations.extend(_check_served(store, document_id, uploads[0], served))
         for event in events:
             if event.type in TERMINAL:
                 terminal_by_upload[event.upload_key] += 1
@@ -180,6 +203,9 @@ def _check_stream(
     per_upload: dict[str, list[EventType]] = {}
     for event in events:
         upload = sent.get(event.upload_key)
+        if upload is None and _reconciles_a_sent_upload(event, sent):
+            per_upload.setdefault(event.upload_key, []).append(event.type)
+            continue
         if upload is None:
             problems.append(f"stream {document_id} seq {event.seq} is for an upload nobody sent")
             continue
@@ -202,11 +228,41 @@ def _check_stream(
     if stored is not None and stored.upload_key in sent:
         newest = sent[stored.upload_key]
         for upload_key in per_upload:
+            # A version delete moves the status only when it removes the version shown.
+            if upload_key not in sent or sent[upload_key].is_version_delete:
+                continue
             if _after(sent[upload_key], newest):
                 newest = sent[upload_key]
         if newest.upload_key != stored.upload_key:
             problems.append(f"status of {document_id} shows an older upload than one recorded")
     return problems
+
+
+def _reconciles_a_sent_upload(event: AuditEvent, sent: dict[str, Upload]) -> bool:
+    reprocess_id = str(event.upload.get("reprocessId", ""))
+    for prefix in RECONCILED_PREFIXES:
+        if reprocess_id.startswith(prefix) and reprocess_id[len(prefix) :] in sent:
+            return True
+    return False
+
+
+def _check_served(
+    store: AuditStore, document_id: str, any_upload: Upload, served: ServedVersion
+) -> list[str]:
+    status = store.get_status(document_id)
+    serves, version_id = served(any_upload.bucket, any_upload.key)
+    where = f"{document_id} ({any_upload.key!r})"
+    if status is None:
+        return [f"{where} has no status item"] if serves else []
+    if not serves:
+        if status.status != Status.DELETED:
+            return [f"{where} is {status.status} but S3 serves nothing for the key"]
+        return []
+    if status.status in (Status.DELETED, Status.PROCESSING):
+        return [f"{where} is {status.status} but S3 serves version {version_id}"]
+    if status.version_id != version_id:
+        return [f"{where} describes version {status.version_id}; S3 serves {version_id}"]
+    return []
 
 
 def _after(a: Upload, b: Upload) -> bool:

@@ -18,6 +18,7 @@ from tests.stress.harness import (
     Workload,
     build_workload,
     invoke_async,
+    served_by,
     stack,
     write_summary,
 )
@@ -28,8 +29,22 @@ pytestmark = pytest.mark.stress
 
 SEEDS = (1101, 2203, 3307, 4409, 5501)
 SMALL_SEEDS = SEEDS[:2]
-SMALL = {"uploads": 28, "repeat_keys": 6, "garbage": 2, "deletions": 2}
-FULL = {"uploads": 400, "repeat_keys": 50, "garbage": 10, "deletions": 20}
+SMALL = {
+    "uploads": 28,
+    "repeat_keys": 6,
+    "garbage": 2,
+    "deletions": 2,
+    "version_deletes": 3,
+    "marker_removals": 1,
+}
+FULL = {
+    "uploads": 400,
+    "repeat_keys": 50,
+    "garbage": 10,
+    "deletions": 20,
+    "version_deletes": 30,
+    "marker_removals": 10,
+}
 
 
 @dataclass
@@ -50,7 +65,13 @@ def run(request: pytest.FixtureRequest) -> Iterator[FaultRun]:
     sizes = FULL if full_size(request.config) else SMALL
     rng = random.Random(seed)
     with stack() as env:
-        work = build_workload(env.pipeline.upload, env.pipeline.delete, rng, **sizes)
+        work = build_workload(
+            env.pipeline.upload,
+            env.pipeline.delete,
+            rng,
+            delete_version=env.pipeline.delete_version,
+            **sizes,
+        )
         faulty = env.session()
         injector = FaultInjector(seed).attach(faulty)
         runtime = env.runtime(faulty)
@@ -59,7 +80,8 @@ def run(request: pytest.FixtureRequest) -> Iterator[FaultRun]:
         for event in work.events:
             invoke_async(runtime, event, sqs, env.pipeline.dlq_url, delivery)
         injector.enabled = False
-        report = check(env.pipeline.store, work.ledger, env.dead_letters())
+        served = served_by(env.clean.client("s3"))
+        report = check(env.pipeline.store, work.ledger, env.dead_letters(), served)
         write_summary(
             f"faults-{seed}-{'full' if full_size(request.config) else 'small'}",
             {

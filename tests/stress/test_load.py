@@ -19,7 +19,13 @@ import pytest
 from filetrail.local.stack import BUCKET, TABLE, LocalStack
 from handlers.store import AuditStore
 from tests.hostile.metrics import metric_counts
-from tests.stress.harness import LineCapture, Workload, build_workload, write_summary
+from tests.stress.harness import (
+    LineCapture,
+    Workload,
+    build_workload,
+    served_by,
+    write_summary,
+)
 from tests.stress.invariants import Report, check
 from tests.stress.options import full_size
 from tests.stress.server import one_backup_per_table
@@ -30,8 +36,22 @@ pytestmark = pytest.mark.stress
 
 SEED = 424242
 DISPATCHERS = 8
-FULL = {"uploads": 1000, "repeat_keys": 50, "garbage": 10, "deletions": 20}
-SMALL = {"uploads": 60, "repeat_keys": 6, "garbage": 2, "deletions": 2}
+FULL = {
+    "uploads": 1000,
+    "repeat_keys": 50,
+    "garbage": 10,
+    "deletions": 20,
+    "version_deletes": 40,
+    "marker_removals": 10,
+}
+SMALL = {
+    "uploads": 60,
+    "repeat_keys": 6,
+    "garbage": 2,
+    "deletions": 3,
+    "version_deletes": 6,
+    "marker_removals": 2,
+}
 DRAIN_SECONDS = {False: 120.0, True: 2400.0}
 
 
@@ -61,6 +81,14 @@ class _Uploader:
             sequencer=f"{next(self._sequencers):X}",
             event_time=event_time,
         )
+
+    def delete_version(self, key: str, version_id: str) -> dict[str, Any]:
+        self._s3.delete_object(Bucket=BUCKET, Key=key, VersionId=version_id)
+        record = removed_record(
+            BUCKET, key, version_id=version_id, sequencer=f"{next(self._sequencers):X}"
+        )
+        record["eventName"] = "ObjectRemoved:Delete"
+        return record
 
     def delete(self, key: str) -> dict[str, Any]:
         response = self._s3.delete_object(Bucket=BUCKET, Key=key)
@@ -97,7 +125,13 @@ def run(request: pytest.FixtureRequest) -> Iterator[LoadRun]:
         # Notifications come from the workload below, in real S3 format, not from moto.
         s3.put_bucket_notification_configuration(Bucket=BUCKET, NotificationConfiguration={})
         uploader = _Uploader(s3)
-        work = build_workload(uploader.upload, uploader.delete, random.Random(SEED), **sizes)
+        work = build_workload(
+            uploader.upload,
+            uploader.delete,
+            random.Random(SEED),
+            delete_version=uploader.delete_version,
+            **sizes,
+        )
         started = time.monotonic()
         for first in range(0, len(work.events), 10):
             batch = work.events[first : first + 10]
@@ -115,7 +149,9 @@ def run(request: pytest.FixtureRequest) -> Iterator[LoadRun]:
             time.sleep(0.5)  # polling interval of a deadline-bounded wait
         seconds = time.monotonic() - started
         store = AuditStore(stack.client("dynamodb"), TABLE)
-        report = check(store, work.ledger, _dead_letters(sqs, stack.endpoints.dlq_url))
+        report = check(
+            store, work.ledger, _dead_letters(sqs, stack.endpoints.dlq_url), served_by(s3)
+        )
         stats = stack.dispatcher.stats
         write_summary(
             f"load-{'full' if full else 'small'}",

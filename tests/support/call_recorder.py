@@ -56,15 +56,32 @@ class CallRecorder:
     def attach(self, session: boto3.session.Session) -> CallRecorder:
         session.events.register("provide-client-params.*.*", self._on_params)
         session.events.register("after-call.s3.GetObject", self._on_get_object)
+        for operation in ("HeadObject", "GetObject"):
+            session.events.register(f"after-call.s3.{operation}", self._on_missing_object)
         return self
 
-    def _on_params(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+    def _on_missing_object(self, http_response: Any, model: Any, context: Any, **_: Any) -> None:
+        """S3 answers a missing object 404 only to a caller that may ListBucket the bucket:
+        https://docs.aws.amazon.com/AmazonS3/latest/API/API_HeadObject.html"""
+        if http_response.status_code != 404:
+            return
+        bucket = context.get("filetrail_bucket", "")
+        with self._lock:
+            self.calls.append(
+                Call("s3", model.name, "ListBucket", f"arn:aws:s3:::{bucket}", {}, self._requests)
+            )
+
+    def _on_params(
+        self, params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any
+    ) -> None:
         service = model.service_model.endpoint_prefix
         operation = model.name
         action = operation
         if service == "s3" and params.get("VersionId"):
             action = _VERSIONED_ACTIONS.get(operation, operation)
         arn = self._arn(service, params)
+        if service == "s3":
+            context["filetrail_bucket"] = params.get("Bucket", "")
         with self._lock:
             self._requests += 1
             request = self._requests

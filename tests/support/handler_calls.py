@@ -43,5 +43,9 @@ def record_handler_calls() -> tuple[tuple[str, str, str], ...]:
         pipeline.process(current)
         version = current["s3"]["object"]["versionId"]
         pipeline.process(pipeline.delete_version("revived.pdf", version))  # revalidates
+        only = pipeline.upload("only.pdf", PDF)
+        pipeline.process(only)
+        only_version = only["s3"]["object"]["versionId"]
+        pipeline.process(pipeline.delete_version("only.pdf", only_version))  # 404: ListBucket
         pipeline.handle(sqs_event("not json"))  # dead-letter
         return tuple(recorder.triples())

@@ -96,6 +96,9 @@ def test_reprocess_marker_makes_a_new_attempt_of_the_same_upload() -> None:
         (("s3", "bucket", "name"), 7, "s3.bucket.name"),
         (("s3", "object", "key"), "", "s3.object.key"),
         (("s3", "object", "versionId"), 5, "versionId"),
+        (("eventTime",), "yesterday", "eventTime"),
+        # A valid ISO 8601 time whose UTC instant is outside what datetime can hold.
+        (("eventTime",), "0001-01-01T00:00:00+01:00", "eventTime"),
     ],
 )
 def test_malformed_fields_are_named_in_the_error(

@@ -4,6 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from handlers import schema
 from handlers.events import Upload
 from handlers.model import AuditEvent, StatusItem, fold, new_event, project, replay
 from handlers.schema import EventType, Status
@@ -84,16 +85,26 @@ def test_status_item_round_trips_through_its_item_form() -> None:
     status = fold(None, stream((u, EventType.RECEIVED, {})))
     assert status is not None
 
-    assert StatusItem.from_item(status.to_item()) == status
+    assert StatusItem.from_item(status.to_item(index_shards=8)) == status
 
 
 def test_status_item_carries_the_sparse_index_keys() -> None:
     status = fold(None, stream((upload("01"), EventType.RECEIVED, {})))
     assert status is not None
 
-    item = status.to_item()
+    item = status.to_item(index_shards=1)
     assert item["statusKey"] == "PROCESSING"
     assert item["statusSort"].startswith("2026-11-28T10:00:00.000Z#doc-")
+
+
+def test_status_item_index_key_names_its_shard() -> None:
+    status = fold(None, stream((upload("01"), EventType.RECEIVED, {})))
+    assert status is not None
+
+    shard = schema.status_shard(status.document_id, 8)
+    assert status.to_item(index_shards=8)["statusKey"] == schema.status_index_key(
+        "PROCESSING", shard
+    )
 
 
 def test_event_round_trips_through_its_item_form() -> None:
@@ -129,3 +140,29 @@ def test_version_learned_by_the_read_fills_a_notification_without_one() -> None:
 
     assert status is not None
     assert status.version_id == "v-real"
+
+
+@pytest.mark.parametrize(
+    ("sent", "uploaded_at"),
+    [
+        ("2026-01-01T10:00:00.000+02:00", "2026-01-01T08:00:00.000Z"),
+        ("2026-01-01T10:00:00Z", "2026-01-01T10:00:00.000Z"),
+        ("2025-12-31T23:30:00.123456-01:00", "2026-01-01T00:30:00.123Z"),
+    ],
+)
+def test_status_upload_time_is_utc_with_milliseconds(sent: str, uploaded_at: str) -> None:
+    u = upload("01", sent)
+    status = fold(None, stream((u, EventType.RECEIVED, {})))
+
+    assert status is not None
+    assert status.uploaded_at == uploaded_at
+    assert status.index_sort_key == f"{uploaded_at}#{status.document_id}"
+
+
+def test_upload_time_form_does_not_change_the_upload_key() -> None:
+    """The key that makes a redelivery idempotent must stay what earlier events stored."""
+    u = upload("", "2026-01-01T10:00:00.000+02:00")
+    (event,) = stream((u, EventType.RECEIVED, {}))
+
+    assert event.upload["eventTime"] == "2026-01-01T10:00:00.000+02:00"
+    assert event.upload_key == u.upload_key

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from handlers import schema
 from handlers.errors import ConfigurationError
 from handlers.settings import Settings
 
@@ -46,3 +47,21 @@ def test_allowed_types_are_normalised() -> None:
 
 def test_tagging_can_be_switched_off() -> None:
     assert Settings.from_env({"TABLE_NAME": "t", "TAG_OBJECTS": "false"}).tag_objects is False
+
+
+def test_status_index_shards_default_to_the_schema_default() -> None:
+    settings = Settings.from_env({"TABLE_NAME": "t"})
+
+    assert settings.status_index_shards == schema.DEFAULT_STATUS_INDEX_SHARDS
+
+
+def test_status_index_shards_come_from_the_environment() -> None:
+    settings = Settings.from_env({"TABLE_NAME": "t", "STATUS_INDEX_SHARDS": "16"})
+
+    assert settings.status_index_shards == 16
+
+
+@pytest.mark.parametrize("raw", ["0", "33", "eight"])
+def test_status_index_shards_out_of_range_are_refused(raw: str) -> None:
+    with pytest.raises(ConfigurationError, match="STATUS_INDEX_SHARDS"):
+        Settings.from_env({"TABLE_NAME": "t", "STATUS_INDEX_SHARDS": raw})

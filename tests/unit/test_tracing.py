@@ -66,7 +66,7 @@ def test_header_gives_root_parent_and_sampling() -> None:
         f"Root={TRACE_ID};Parent={PARENT_ID};Sampled=1;Lineage=a:1"
     )
 
-    assert context == tracing.TraceContext(TRACE_ID, PARENT_ID, sampled=True)
+    assert (context.root, context.parent, context.sampled) == (TRACE_ID, PARENT_ID, True)
     assert context.recording
 
 
@@ -444,6 +444,37 @@ def test_outgoing_requests_carry_the_trace_header(daemon: Daemon, sampled: None)
     assert call["aws"]["request_id"] == "R"
 
 
+def test_outgoing_header_keeps_every_field_lambda_set(
+    daemon: Daemon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Lambda's recursive-loop detection reads `Lineage` from the header of the requests a
+    function makes; only `Parent` changes for a call made under a subsegment:
+    https://docs.aws.amazon.com/lambda/latest/dg/invocation-recursion.html
+    """
+    monkeypatch.setenv(
+        "_X_AMZN_TRACE_ID",
+        f"Root={TRACE_ID};Parent={PARENT_ID};Sampled=1;Lineage=a87bd80c:0;Future=x",
+    )
+    dynamodb = _client("dynamodb")
+    headers = _answering(dynamodb)
+
+    dynamodb.describe_limits()
+
+    (call,) = daemon.documents()
+    assert headers == [f"Root={TRACE_ID};Parent={call['id']};Sampled=1;Lineage=a87bd80c:0;Future=x"]
+
+
+def test_unsampled_outgoing_header_keeps_every_field(monkeypatch: pytest.MonkeyPatch) -> None:
+    header = f"Root={TRACE_ID};Lineage=a87bd80c:1;Parent={PARENT_ID};Sampled=0"
+    monkeypatch.setenv("_X_AMZN_TRACE_ID", header)
+    dynamodb = _client("dynamodb")
+    headers = _answering(dynamodb)
+
+    dynamodb.describe_limits()
+
+    assert headers == [header]
+
+
 def test_unsampled_requests_carry_the_decision_on(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("_X_AMZN_TRACE_ID", f"Root={TRACE_ID};Parent={PARENT_ID};Sampled=0")
     dynamodb = _client("dynamodb")
@@ -485,3 +516,52 @@ def test_emitter_drops_a_document_when_the_socket_buffer_is_full(
 
     with tracing.subsegment("process") as span:
         span.annotate(outcome="STORED")
+
+
+def test_oversized_exception_is_truncated_not_dropped(daemon: Daemon, sampled: None) -> None:
+    """A UDP datagram carries at most 65,507 bytes and X-Ray takes documents of up to
+    64 kB; a longer one never reaches the daemon:
+    https://docs.aws.amazon.com/xray/latest/devguide/xray-api-segmentdocuments.html
+    """
+    with pytest.raises(ValueError, match="bad header"), tracing.subsegment("inspect"):
+        raise ValueError("bad header " + "x" * 100_000)
+
+    (document,) = daemon.documents()
+    (exception,) = document["cause"]["exceptions"]
+    assert exception["type"] == "ValueError"
+    assert exception["message"].startswith("bad header xxx")
+    assert len(exception["message"]) < 64_000
+    assert document["fault"] is True
+    assert document["annotations"]["truncated"] is True
+
+
+def test_truncated_document_fits_the_daemon_limit(daemon: Daemon, sampled: None) -> None:
+    with pytest.raises(ValueError, match=r'^\u2028"'), tracing.subsegment("inspect"):
+        raise ValueError('\u2028"' * 40_000)
+
+    (document,) = daemon.documents()
+    size = len(DAEMON_HEADER) + len(json.dumps(document, separators=(",", ":")))
+    assert size <= tracing.MAX_DATAGRAM_BYTES
+
+
+def test_oversized_metadata_is_given_up_before_the_subsegment(
+    daemon: Daemon, sampled: None
+) -> None:
+    with tracing.subsegment("load") as span:
+        span.annotate(documentId="d-1")
+        span.metadata("rows", list(range(30_000)))
+
+    (document,) = daemon.documents()
+    assert (document["name"], document["trace_id"]) == ("load", TRACE_ID)
+    assert document["parent_id"] == PARENT_ID
+    assert document["annotations"] == {"documentId": "d-1", "truncated": True}
+    assert "metadata" not in document
+
+
+def test_document_within_the_limit_is_sent_as_it_is(daemon: Daemon, sampled: None) -> None:
+    with pytest.raises(ValueError, match=r"^x+$"), tracing.subsegment("inspect"):
+        raise ValueError("x" * 50_000)
+
+    (document,) = daemon.documents()
+    assert document["cause"]["exceptions"][0]["message"] == "x" * 50_000
+    assert "annotations" not in document
