@@ -10,6 +10,7 @@ from typing import Any
 import boto3
 import pytest
 
+from examples.consumer import consume
 from handlers import schema
 from handlers.errors import AwsError
 from handlers.notification import stream_filter_pattern
@@ -182,3 +183,16 @@ def test_publish_errors_are_translated(setup: Setup) -> None:
 
     with pytest.raises(AwsError):
         broken._publish(record)
+
+
+def test_the_readme_consumer_drops_duplicates_by_id(setup: Setup) -> None:
+    consumer = setup.subscribe("app")
+    setup.pipeline.process(setup.pipeline.upload("doc.pdf", PDF))
+    event = setup.stream_event()
+    setup.notifier.handle(event)
+    setup.notifier.handle(event)  # a redelivered batch
+    handled: list[str] = []
+
+    new = consume(consumer.sqs, consumer.url, set(), lambda e: handled.append(e["type"]))
+
+    assert (new, handled) == (1, ["filetrail.file.stored"])
