@@ -20,6 +20,8 @@ pulumi.export("log_group_name", pipeline.log_group_name)
 pulumi.export("dlq_url", pipeline.dlq_url)
 pulumi.export("alarm_topic_arn", pipeline.alarm_topic_arn)
 pulumi.export("dashboard_url", pipeline.dashboard_url)
+if pipeline.events_topic_arn is not None:
+    pulumi.export("events_topic_arn", pipeline.events_topic_arn)
 # The CLI reads it to query every shard of the status index the function writes.
 pulumi.export("status_index_shards", config.status_index_shards)
 pulumi.export(

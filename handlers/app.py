@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import boto3
-from botocore.config import Config
 
 from handlers import schema, tracing
+from handlers.clients import CLIENT_CONFIG
 from handlers.deadletter import DeadLetterQueue
 from handlers.events import InvalidRecord, S3TestEvent, UploadRecord, parse_notification
 from handlers.logs import get_logger, log_outcome
@@ -31,12 +31,6 @@ from handlers.validation import Policy
 if TYPE_CHECKING:
     import logging
 
-# Standard mode retries throttling and 5xx with capped exponential backoff.
-CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 4},
-    connect_timeout=3,
-    read_timeout=10,
-)
 MAX_LOGGED_RECORD_CHARS = 32_000
 
 

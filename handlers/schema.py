@@ -111,6 +111,21 @@ TAG_REJECTED: Final = "REJECTED"
 # Unreadable under quarantine, never expired: a newer upload awaiting its own verdict.
 TAG_PENDING: Final = "PENDING"
 
+# File-event notifications (the audit table's stream, published to SNS).
+# Only terminal events are announced; status items and markers never are.
+ANNOUNCED_EVENT_TYPES: Final = ("STORED", "REJECTED", "DELETED")
+NOTIFICATION_SCHEMA_VERSION: Final = "1"
+NOTIFICATION_TYPE_PREFIX: Final = "filetrail.file."
+# SNS message attributes subscribers can filter on.
+ATTR_OUTCOME: Final = "outcome"
+ATTR_REASON: Final = "reason"
+ATTR_FILE_TYPE: Final = "fileType"
+ATTR_BUCKET: Final = "bucket"
+NOTIFICATION_MESSAGE: Final = "filetrail.notification"
+LOG_NOTIFICATION_ID: Final = "id"
+LOG_MESSAGE_ID: Final = "messageId"
+ENV_TOPIC_ARN: Final = "TOPIC_ARN"
+
 # Handler settings (environment variables).
 ENV_TABLE_NAME: Final = "TABLE_NAME"
 ENV_MAX_FILE_BYTES: Final = "MAX_FILE_BYTES"
@@ -164,9 +179,12 @@ def status_index_keys(status: str, shards: int) -> tuple[str, ...]:
     return tuple(status_index_key(status, shard) for shard in range(shards))
 
 
-def create_table_request(table_name: str) -> dict[str, object]:
-    """`CreateTable` arguments for the audit table (local mode and tests; infra mirrors it)."""
-    return {
+def create_table_request(table_name: str, *, stream: bool = False) -> dict[str, object]:
+    """`CreateTable` arguments for the audit table (local mode and tests; infra mirrors it).
+
+    The stream (new images) feeds the notifier; without notifications it is left off.
+    """
+    request: dict[str, object] = {
         "TableName": table_name,
         "BillingMode": "PAY_PER_REQUEST",
         "AttributeDefinitions": [
@@ -188,3 +206,6 @@ def create_table_request(table_name: str) -> dict[str, object]:
             }
         ],
     }
+    if stream:
+        request["StreamSpecification"] = {"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"}
+    return request

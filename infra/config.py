@@ -7,6 +7,7 @@ repeat those declarations so the program also runs where the project file is not
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Literal, cast
 
@@ -32,6 +33,17 @@ MAX_LAMBDA_MEMORY_MB = 10_240
 UNDELIVERABLE_MAIL_DOMAINS = ("example.com", "example.net", "example.org")
 UNDELIVERABLE_MAIL_TLDS = ("example", "invalid", "localhost", "test")
 MAX_LAMBDA_TIMEOUT_SECONDS = 900
+# Event source mapping limits for a stream (CreateEventSourceMapping API).
+MAX_STREAM_RETRY_ATTEMPTS = 10_000
+_SQS_ARN = re.compile(r"^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$")
+
+
+@dataclass(frozen=True)
+class QueueSubscription:
+    """An application's SQS queue subscribed to file events, optionally only some outcomes."""
+
+    arn: str
+    outcomes: tuple[str, ...] = ()
 
 
 class ConfigError(ValueError):
@@ -63,6 +75,11 @@ class PipelineConfig:
     alarm_email: str = ""
     rejection_rate_threshold_percent: int = 25
     status_index_shards: int = schema.DEFAULT_STATUS_INDEX_SHARDS
+    notifications: bool = True
+    notification_email: str = ""
+    notification_queues: tuple[QueueSubscription, ...] = ()
+    notifier_max_retries: int = 3
+    iterator_age_alarm_seconds: int = 300
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -112,8 +129,46 @@ def _validate(cfg: PipelineConfig) -> None:
         problems.append("rejectionRateThresholdPercent must be between 1 and 100")
     if not 1 <= cfg.status_index_shards <= schema.MAX_STATUS_INDEX_SHARDS:
         problems.append(f"statusIndexShards must be between 1 and {schema.MAX_STATUS_INDEX_SHARDS}")
+    problems.extend(_notification_problems(cfg))
     if problems:
         raise ConfigError("; ".join(problems))
+
+
+def _notification_problems(cfg: PipelineConfig) -> list[str]:
+    problems: list[str] = []
+    if not cfg.notifications and (cfg.notification_email or cfg.notification_queues):
+        problems.append("notificationEmail and notificationQueues need notifications: true")
+    if cfg.notification_email and (
+        "@" not in cfg.notification_email or _undeliverable(cfg.notification_email)
+    ):
+        problems.append(
+            f"notificationEmail {cfg.notification_email!r} is not an address that can confirm "
+            "a subscription"
+        )
+    for queue in cfg.notification_queues:
+        if not _SQS_ARN.match(queue.arn):
+            problems.append(f"notificationQueues: {queue.arn!r} is not an SQS queue ARN")
+        unknown = sorted(set(queue.outcomes) - set(schema.ANNOUNCED_EVENT_TYPES))
+        if unknown:
+            problems.append(
+                f"notificationQueues: outcomes {unknown} are not among "
+                f"{list(schema.ANNOUNCED_EVENT_TYPES)}"
+            )
+    if not 0 <= cfg.notifier_max_retries <= MAX_STREAM_RETRY_ATTEMPTS:
+        problems.append(f"notifierMaxRetries must be between 0 and {MAX_STREAM_RETRY_ATTEMPTS}")
+    if cfg.iterator_age_alarm_seconds < 1:
+        problems.append("iteratorAgeAlarmSeconds must be at least 1")
+    return problems
+
+
+def parse_queue_subscriptions(value: str) -> tuple[QueueSubscription, ...]:
+    """`notificationQueues`: whitespace-separated `ARN` or `ARN=OUTCOME,OUTCOME` entries."""
+    queues = []
+    for entry in value.split():
+        arn, _, outcomes = entry.partition("=")
+        wanted = tuple(o.strip().upper() for o in outcomes.split(",") if o.strip())
+        queues.append(QueueSubscription(arn, wanted))
+    return tuple(queues)
 
 
 def _undeliverable(address: str) -> bool:
@@ -170,4 +225,9 @@ def load_config(config: pulumi.Config | None = None) -> PipelineConfig:
             c, "rejectionRateThresholdPercent", d.rejection_rate_threshold_percent
         ),
         status_index_shards=_int(c, "statusIndexShards", d.status_index_shards),
+        notifications=_bool(c, "notifications", d.notifications),
+        notification_email=_str(c, "notificationEmail", d.notification_email),
+        notification_queues=parse_queue_subscriptions(_str(c, "notificationQueues", "")),
+        notifier_max_retries=_int(c, "notifierMaxRetries", d.notifier_max_retries),
+        iterator_age_alarm_seconds=_int(c, "iteratorAgeAlarmSeconds", d.iterator_age_alarm_seconds),
     )

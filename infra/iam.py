@@ -230,3 +230,126 @@ def alarm_key_policy(*, account_id: str, partition: str) -> PolicyDocument:
             },
         ],
     }
+
+
+# What the notifier needs of the stream (Lambda's event source mapping polls with the
+# function's role): https://docs.aws.amazon.com/lambda/latest/dg/with-ddb.html
+STREAM_ACTIONS = (
+    "dynamodb:DescribeStream",
+    "dynamodb:GetRecords",
+    "dynamodb:GetShardIterator",
+)
+# Lambda checks for it too, and it has no resource-level permissions: "*" is all it takes.
+LIST_STREAMS_ACTIONS = ("dynamodb:ListStreams",)
+PUBLISH_ACTIONS = ("sns:Publish",)
+# A publisher to an encrypted topic needs both:
+# https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html
+TOPIC_KEY_ACTIONS = ("kms:GenerateDataKey", "kms:Decrypt")
+# Administering a key, never using it: only the publishers named in its policy may encrypt.
+KEY_ADMIN_ACTIONS = (
+    "kms:Create*", "kms:Describe*", "kms:Enable*", "kms:List*", "kms:Put*", "kms:Update*",
+    "kms:Revoke*", "kms:Disable*", "kms:Get*", "kms:Delete*", "kms:TagResource",
+    "kms:UntagResource", "kms:ScheduleKeyDeletion", "kms:CancelKeyDeletion",
+)  # fmt: skip
+
+
+def notifier_policy(
+    *,
+    table_arn: str,
+    topic_arn: str,
+    key_arn: str,
+    failures_arn: str,
+    log_group_arn: str,
+) -> PolicyDocument:
+    """The notifier role's inline policy: its stream, its topic and key, its failure queue."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "ReadAuditStream",
+                "Effect": "Allow",
+                "Action": list(STREAM_ACTIONS),
+                # The stream's ARN ends in its creation time; this names the table's streams.
+                "Resource": f"{table_arn}/stream/*",
+            },
+            {
+                "Sid": "FindAuditStream",
+                "Effect": "Allow",
+                "Action": list(LIST_STREAMS_ACTIONS),
+                "Resource": "*",
+            },
+            {
+                "Sid": "PublishFileEvents",
+                "Effect": "Allow",
+                "Action": list(PUBLISH_ACTIONS),
+                "Resource": topic_arn,
+            },
+            {
+                "Sid": "EncryptFileEvents",
+                "Effect": "Allow",
+                "Action": list(TOPIC_KEY_ACTIONS),
+                "Resource": key_arn,
+            },
+            {
+                "Sid": "SendUnpublishableRecords",
+                "Effect": "Allow",
+                "Action": list(DLQ_ACTIONS),
+                "Resource": failures_arn,
+            },
+            {
+                "Sid": "WriteOwnLogGroup",
+                "Effect": "Allow",
+                "Action": list(LOG_ACTIONS),
+                "Resource": f"{log_group_arn}:*",
+            },
+            {
+                "Sid": "WriteTraces",
+                "Effect": "Allow",
+                "Action": list(XRAY_ACTIONS),
+                "Resource": "*",
+            },
+        ],
+    }
+
+
+def events_key_policy(
+    *, account_id: str, partition: str, publisher_role_arn: str
+) -> PolicyDocument:
+    """Key policy for the file-events topic: the account administers it, the notifier uses it."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "AccountAdministersKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:{partition}:iam::{account_id}:root"},
+                "Action": list(KEY_ADMIN_ACTIONS),
+                "Resource": "*",
+            },
+            {
+                "Sid": "NotifierPublishes",
+                "Effect": "Allow",
+                "Principal": {"AWS": publisher_role_arn},
+                "Action": list(TOPIC_KEY_ACTIONS),
+                "Resource": "*",
+            },
+        ],
+    }
+
+
+def events_topic_policy(*, topic_arn: str, publisher_role_arn: str) -> PolicyDocument:
+    """Only the notifier publishes file events, and only over TLS."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "OnlyTheNotifierPublishes",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sns:Publish",
+                "Resource": topic_arn,
+                "Condition": {"StringNotEquals": {"aws:PrincipalArn": publisher_role_arn}},
+            },
+            _deny_insecure_transport("sns:Publish", [topic_arn]),
+        ],
+    }

@@ -33,6 +33,8 @@ class ObservedResources:
     partition: pulumi.Input[str]
     region: pulumi.Input[str]
     namespace: str
+    # Set when the notifications stage is on.
+    notifier_function_name: pulumi.Input[str] | None = None
 
 
 def metric_filters(
@@ -186,7 +188,12 @@ def alarms(
 
 
 def dashboard_body(
-    *, namespace: str, region: str, function_name: str, dlq_name: str
+    *,
+    namespace: str,
+    region: str,
+    function_name: str,
+    dlq_name: str,
+    notifier_function_name: str | None = None,
 ) -> dict[str, Any]:
     def widget(title: str, y: int, x: int, metric_rows: list[list[Any]], stat: str) -> Any:
         return {
@@ -212,50 +219,68 @@ def dashboard_body(
         f"MetricName=\"{metrics.REJECTED_BY_REASON.metric_name}\"', 'Sum', "
         f"{DASHBOARD_PERIOD_SECONDS})"
     )
-    return {
-        "widgets": [
+    widgets = [
+        widget(
+            "Files",
+            0,
+            0,
+            [
+                [namespace, metrics.RECEIVED.metric_name],
+                [namespace, metrics.STORED.metric_name],
+                [namespace, metrics.REJECTED.metric_name],
+                [namespace, metrics.ERRORS.metric_name],
+            ],
+            "Sum",
+        ),
+        widget(
+            "Rejected by reason",
+            0,
+            12,
+            [[{"expression": rejected_by_reason, "id": "reasons"}]],
+            "Sum",
+        ),
+        widget(
+            "Processing duration (ms)",
+            6,
+            0,
+            [
+                [namespace, metrics.DURATION.metric_name, {"stat": "p50"}],
+                [namespace, metrics.DURATION.metric_name, {"stat": "p99"}],
+            ],
+            "Average",
+        ),
+        widget(
+            "Function and dead-letter queue",
+            6,
+            12,
+            [
+                ["AWS/Lambda", "Errors", "FunctionName", function_name],
+                ["AWS/Lambda", "Throttles", "FunctionName", function_name],
+                ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", dlq_name],
+            ],
+            "Sum",
+        ),
+    ]
+    if notifier_function_name:
+        widgets.append(
             widget(
-                "Files",
-                0,
-                0,
-                [
-                    [namespace, metrics.RECEIVED.metric_name],
-                    [namespace, metrics.STORED.metric_name],
-                    [namespace, metrics.REJECTED.metric_name],
-                    [namespace, metrics.ERRORS.metric_name],
-                ],
-                "Sum",
-            ),
-            widget(
-                "Rejected by reason",
-                0,
+                "Notifications: oldest unannounced event (ms), notifier errors",
                 12,
-                [[{"expression": rejected_by_reason, "id": "reasons"}]],
-                "Sum",
-            ),
-            widget(
-                "Processing duration (ms)",
-                6,
                 0,
                 [
-                    [namespace, metrics.DURATION.metric_name, {"stat": "p50"}],
-                    [namespace, metrics.DURATION.metric_name, {"stat": "p99"}],
+                    ["AWS/Lambda", "IteratorAge", "FunctionName", notifier_function_name],
+                    [
+                        "AWS/Lambda",
+                        "Errors",
+                        "FunctionName",
+                        notifier_function_name,
+                        {"stat": "Sum", "yAxis": "right"},
+                    ],
                 ],
-                "Average",
-            ),
-            widget(
-                "Function and dead-letter queue",
-                6,
-                12,
-                [
-                    ["AWS/Lambda", "Errors", "FunctionName", function_name],
-                    ["AWS/Lambda", "Throttles", "FunctionName", function_name],
-                    ["AWS/SQS", "ApproximateNumberOfMessagesVisible", "QueueName", dlq_name],
-                ],
-                "Sum",
-            ),
-        ]
-    }
+                "Maximum",
+            )
+        )
+    return {"widgets": widgets}
 
 
 def dashboard_name(name: str, stack: str) -> str:
@@ -266,12 +291,18 @@ def dashboard_name(name: str, stack: str) -> str:
 def dashboard(
     name: str, observed: ObservedResources, parent: pulumi.Resource
 ) -> aws.cloudwatch.Dashboard:
-    body = pulumi.Output.all(observed.region, observed.function_name, observed.dlq_name).apply(
+    body = pulumi.Output.all(
+        observed.region,
+        observed.function_name,
+        observed.dlq_name,
+        observed.notifier_function_name or "",
+    ).apply(
         lambda values: dashboard_body(
             namespace=observed.namespace,
             region=values[0],
             function_name=values[1],
             dlq_name=values[2],
+            notifier_function_name=values[3] or None,
         )
     )
     return aws.cloudwatch.Dashboard(

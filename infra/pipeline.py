@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra import metrics, storage
+from infra import metrics, notifications, storage
 from infra.config import PipelineConfig
 from infra.function import processing_function, s3_invoke_permission
 from infra.observability import ObservedResources, observability
@@ -32,6 +32,7 @@ class FilePipeline(pulumi.ComponentResource):
     alarm_topic_arn: pulumi.Output[str]
     dashboard_url: pulumi.Output[str]
     region: pulumi.Output[str]
+    events_topic_arn: pulumi.Output[str] | None
 
     def __init__(
         self, name: str, args: FilePipelineArgs, opts: pulumi.ResourceOptions | None = None
@@ -59,6 +60,19 @@ class FilePipeline(pulumi.ComponentResource):
             after=[permission, policy],
             parent=self,
         )
+        stage = (
+            notifications.notifications(
+                name,
+                cfg=cfg,
+                archive=args.archive,
+                table=table,
+                account_id=account_id,
+                partition=partition,
+                parent=self,
+            )
+            if cfg.notifications
+            else None
+        )
         observed = ObservedResources(
             log_group_name=fn.log_group.name,
             function_name=fn.function.name,
@@ -67,8 +81,11 @@ class FilePipeline(pulumi.ComponentResource):
             partition=partition,
             region=region,
             namespace=metrics.metric_namespace(pulumi.get_stack()),
+            notifier_function_name=stage.function.name if stage else None,
         )
         obs = observability(name, cfg, observed, self)
+        if stage is not None:
+            notifications.alarms(name, cfg, stage, obs.topic, self)
 
         self.bucket_name = uploads.bucket.bucket
         self.table_name = table.name
@@ -77,6 +94,7 @@ class FilePipeline(pulumi.ComponentResource):
         self.dlq_url = fn.dlq.url
         self.alarm_topic_arn = obs.topic.arn
         self.region = region
+        self.events_topic_arn = stage.topic.arn if stage else None
         self.dashboard_url = pulumi.Output.concat(
             "https://",
             region,
@@ -94,5 +112,6 @@ class FilePipeline(pulumi.ComponentResource):
                 "dlq_url": self.dlq_url,
                 "alarm_topic_arn": self.alarm_topic_arn,
                 "dashboard_url": self.dashboard_url,
+                "events_topic_arn": self.events_topic_arn,
             }
         )

@@ -194,5 +194,8 @@ def audit_table(name: str, cfg: PipelineConfig, parent: pulumi.Resource) -> aws.
         point_in_time_recovery=aws.dynamodb.TablePointInTimeRecoveryArgs(enabled=True),
         server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
         deletion_protection_enabled=cfg.deletion_protection,
+        # The outbox of the notifications stage (new images: events are immutable).
+        stream_enabled=cfg.notifications or None,
+        stream_view_type="NEW_IMAGE" if cfg.notifications else None,
         opts=pulumi.ResourceOptions(parent=parent),
     )

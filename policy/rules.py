@@ -26,6 +26,7 @@ BUCKET_VERSIONING = "aws:s3/bucketVersioning:BucketVersioning"
 BUCKET_POLICY = "aws:s3/bucketPolicy:BucketPolicy"
 FUNCTION = "aws:lambda/function:Function"
 INVOKE_CONFIG = "aws:lambda/functionEventInvokeConfig:FunctionEventInvokeConfig"
+EVENT_SOURCE_MAPPING = "aws:lambda/eventSourceMapping:EventSourceMapping"
 TABLE = "aws:dynamodb/table:Table"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 QUEUE = "aws:sqs/queue:Queue"
@@ -46,6 +47,8 @@ PUBLIC_ACCESS_FLAGS = (
 SSE_ALGORITHMS = frozenset({"AES256", "aws:kms", "aws:kms:dsse"})
 # Services that accept no resource-level scoping, where "Resource": "*" is unavoidable.
 RESOURCELESS_SERVICES = frozenset({"xray"})
+# Single actions that accept no resource either (Service Authorization Reference).
+RESOURCELESS_ACTIONS = frozenset({"dynamodb:ListStreams"})
 
 
 @dataclass(frozen=True)
@@ -143,6 +146,23 @@ def lambda_failure_destination(_: str, props: Props) -> list[str]:
     return [] if destination else ["asynchronous invocations need an on-failure destination"]
 
 
+def lambda_stream_failures(_: str, props: Props) -> list[str]:
+    """A stream mapping never blocks its shard on one record: bounded retries, bisection,
+    and an on-failure destination (checkov CKV_AWS_116's intent, for poll-based sources)."""
+    problems = []
+    destination = ((props.get("destinationConfig") or {}).get("onFailure") or {}).get(
+        "destinationArn"
+    )
+    if not destination:
+        problems.append("stream mappings need an on-failure destination")
+    retries = props.get("maximumRetryAttempts")
+    if retries is None or retries < 0:
+        problems.append("stream mappings need a bounded maximumRetryAttempts")
+    if props.get("bisectBatchOnFunctionError") is not True:
+        problems.append("stream mappings should bisect a failing batch")
+    return problems
+
+
 def dynamodb_point_in_time_recovery(_: str, props: Props) -> list[str]:
     """FSBP DynamoDB.2 / checkov CKV_AWS_28."""
     enabled = (props.get("pointInTimeRecovery") or {}).get("enabled")
@@ -206,8 +226,11 @@ def iam_no_wildcard_resources(_: str, props: Props) -> list[str]:
     for s in _allow_statements(props):
         if "*" not in _as_list(s.get("Resource")):
             continue
-        services = {str(a).split(":", 1)[0] for a in _as_list(s.get("Action"))}
-        if not services <= RESOURCELESS_SERVICES:
+        actions = [str(a) for a in _as_list(s.get("Action"))]
+        if not all(
+            a.split(":", 1)[0] in RESOURCELESS_SERVICES or a in RESOURCELESS_ACTIONS
+            for a in actions
+        ):
             violations.append(f"statement {s.get('Sid', '?')} allows Resource '*'")
     return violations
 
@@ -226,6 +249,8 @@ RULES: tuple[Rule, ...] = (
          lambda_concurrency, mandatory=False),
     Rule("lambda-failure-destination", "Async failures go to a destination.", (INVOKE_CONFIG,),
          lambda_failure_destination),
+    Rule("lambda-stream-failures", "A stream record cannot block its shard.",
+         (EVENT_SOURCE_MAPPING,), lambda_stream_failures),
     Rule("dynamodb-pitr", "DynamoDB has point-in-time recovery.", (TABLE,),
          dynamodb_point_in_time_recovery),
     Rule("dynamodb-encryption", "DynamoDB is encrypted at rest.", (TABLE,), dynamodb_encryption),

@@ -77,6 +77,9 @@ def deploy_with(
     mocks: tuple[RecordingMocks, RecordingMonitor], archive: BuiltArchive
 ) -> Callable[..., Deployment]:
     def run(**settings: Any) -> Deployment:
+        # The notifications stage (a second function, role, topic) is checked on its own in
+        # test_notifications.py; elsewhere one function, one role, one topic is the program.
+        settings.setdefault("notifications", False)
         return deploy(*mocks, PipelineConfig(**settings), archive)
 
     return run
@@ -84,7 +87,7 @@ def deploy_with(
 
 @pytest.fixture
 def stack(deploy_with: Callable[..., Deployment]) -> Deployment:
-    """The program with every setting at its default."""
+    """The program with every setting at its default but the notifications stage."""
     return deploy_with()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -57,7 +58,11 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[st
         bucket = inputs.get("bucket") or physical
         return bucket, {"bucket": bucket, "arn": f"arn:aws:s3:::{bucket}"}
     if typ == "aws:dynamodb/table:Table":
-        return physical, {"name": physical, "arn": f"arn:aws:dynamodb:{at}:table/{physical}"}
+        arn = f"arn:aws:dynamodb:{at}:table/{physical}"
+        state = {"name": physical, "arn": arn}
+        if inputs.get("streamEnabled"):
+            state["streamArn"] = f"{arn}/stream/2026-12-01T00:00:00.000"
+        return physical, state
     if typ == "aws:sqs/queue:Queue":
         url = f"https://sqs.{REGION}.amazonaws.com/{ACCOUNT_ID}/{physical}"
         return url, {"name": physical, "url": url, "arn": f"arn:aws:sqs:{at}:{physical}"}
@@ -70,7 +75,7 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[st
     if typ == "aws:sns/topic:Topic":
         return physical, {"name": physical, "arn": f"arn:aws:sns:{at}:{physical}"}
     if typ == "aws:kms/key:Key":
-        key_id = "0b5e1c7a-0000-4000-8000-000000000001"
+        key_id = f"0b5e1c7a-0000-4000-8000-{zlib.crc32(name.encode()):012d}"
         return key_id, {"keyId": key_id, "arn": f"arn:aws:kms:{at}:key/{key_id}"}
     return f"{name}-id", {}
 

@@ -22,6 +22,7 @@ EXPORTS = (
     "dashboard_url",
     "status_index_shards",
     "filetrail",
+    "events_topic_arn",  # notifications on, as in Pulumi.yaml's defaults
 )
 
 

@@ -80,6 +80,7 @@ NEGATIVE: dict[str, tuple[str, Mutation]] = {
     "lambda-supported-runtime": (rules.FUNCTION, _set("runtime", "python3.8")),
     "lambda-reserved-concurrency": (rules.FUNCTION, _set("reservedConcurrentExecutions", None)),
     "lambda-failure-destination": (rules.INVOKE_CONFIG, _set("destinationConfig", None)),
+    "lambda-stream-failures": (rules.EVENT_SOURCE_MAPPING, _set("destinationConfig", None)),
     "dynamodb-pitr": (rules.TABLE, _set("pointInTimeRecovery.enabled", False)),
     "dynamodb-encryption": (rules.TABLE, _set("serverSideEncryption.enabled", False)),
     "log-retention": (rules.LOG_GROUP, _set("retentionInDays", None)),
@@ -105,7 +106,7 @@ NEGATIVE_STACK: dict[str, str] = {
 
 @pytest.fixture
 def production(deploy_with: Callable[..., Deployment]) -> Deployment:
-    return deploy_with(reserved_concurrency=50, deletion_protection=True)
+    return deploy_with(reserved_concurrency=50, deletion_protection=True, notifications=True)
 
 
 def _rule(name: str) -> rules.Rule:
@@ -118,8 +119,8 @@ def test_every_rule_has_a_negative_case() -> None:
     assert set(NEGATIVE_STACK) == {r.name for r in rules.STACK_RULES}
 
 
-def test_every_rule_applies_to_a_resource_the_program_declares(stack: Deployment) -> None:
-    declared = {r.type for r in stack.resources}
+def test_every_rule_applies_to_a_resource_the_program_declares(production: Deployment) -> None:
+    declared = {r.type for r in production.resources}
     assert [r.name for r in rules.RULES if not set(r.resource_types) & declared] == []
 
 
@@ -150,7 +151,8 @@ def test_program_passes_every_stack_rule(stack: Deployment) -> None:
 @pytest.mark.parametrize("rule_name", sorted(NEGATIVE))
 def test_rule_reports_a_broken_resource(production: Deployment, rule_name: str) -> None:
     resource_type, mutate = NEGATIVE[rule_name]
-    props = copy.deepcopy(production.one(resource_type).inputs)
+    # The first of its type (the processing function before the notifier, and so on).
+    props = copy.deepcopy(production.of_type(resource_type)[0].inputs)
     mutate(props)
     rule = _rule(rule_name)
     assert rule.check(resource_type, props) != []
@@ -238,14 +240,15 @@ def test_rule_reports_a_broken_resource_as_the_engine_presents_it(
     production: Deployment, rule_name: str
 ) -> None:
     resource_type, mutate = NEGATIVE[rule_name]
-    props = copy.deepcopy(production.one(resource_type).inputs)
+    # The first of its type (the processing function before the notifier, and so on).
+    props = copy.deepcopy(production.of_type(resource_type)[0].inputs)
     mutate(props)
     assert _rule(rule_name).check(resource_type, _as_engine_sees(props)) != []
 
 
 def test_policy_unknown_at_preview_is_left_to_the_engine(production: Deployment) -> None:
     """An unknown value raises UnknownValueError: the engine reports 'can't run during preview'."""
-    props = copy.deepcopy(production.one(rules.BUCKET_POLICY).inputs)
+    props = copy.deepcopy(production.of_type(rules.BUCKET_POLICY)[0].inputs)
     props["policy"] = UNKNOWN_STRING_VALUE
     with pytest.raises(UnknownValueError):
         rules.s3_tls_only(rules.BUCKET_POLICY, _as_engine_sees(props))

@@ -116,6 +116,8 @@ class CallRecorder:
                 table = names[0] if names else ""
             arn = f"arn:aws:dynamodb:{self.region}:{ACCOUNT}:table/{table}"
             return f"{arn}/index/{params['IndexName']}" if params.get("IndexName") else arn
+        if service == "sns":
+            return str(params.get("TopicArn", "*"))
         if service == "sqs":
             name = urlparse(params.get("QueueUrl", "")).path.rsplit("/", 1)[-1]
             return f"arn:aws:sqs:{self.region}:{ACCOUNT}:{name}"

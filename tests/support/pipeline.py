@@ -128,6 +128,8 @@ def receive_all(sqs: Any, queue_url: str, *, delete: bool) -> list[dict[str, Any
 def provision(
     session: boto3.session.Session,
     handler_session: boto3.session.Session | None = None,
+    *,
+    stream: bool = False,
     **settings: str,
 ) -> Pipeline:
     """Create bucket (versioned), table and dead-letter queue; build the handler runtime.
@@ -138,7 +140,7 @@ def provision(
     s3 = session.client("s3")
     s3.create_bucket(Bucket=BUCKET)
     s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
-    session.client("dynamodb").create_table(**schema.create_table_request(TABLE))
+    session.client("dynamodb").create_table(**schema.create_table_request(TABLE, stream=stream))
     dlq_url = session.client("sqs").create_queue(QueueName=DLQ)["QueueUrl"]
     environ = {schema.ENV_TABLE_NAME: TABLE, schema.ENV_DLQ_URL: dlq_url, **settings}
     return Pipeline(session, build_runtime(environ, handler_session or session), dlq_url)
