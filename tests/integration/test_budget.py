@@ -59,3 +59,21 @@ def test_duplicate_delivery_costs_one_read_and_no_write(
     pipeline.process(record)
 
     assert [(c.service, c.operation) for c in recorder.calls] == [("dynamodb", "BatchGetItem")]
+
+
+def test_unsafe_name_is_rejected_without_reading_the_object(
+    recorded: tuple[Pipeline, CallRecorder],
+) -> None:
+    """The name alone decides: the object's bytes are never fetched."""
+    pipeline, recorder = recorded
+    key = "x" * 300 + ".png"
+    record = pipeline.upload(key, padded(PNG, KIB))
+    recorder.reset()
+
+    pipeline.process(record)
+
+    assert [(str(e.type), e.reason) for e in pipeline.events(key)] == [
+        ("RECEIVED", None),
+        ("REJECTED", "UNSAFE_NAME"),
+    ]
+    assert recorder.count("s3", "GetObject") == 0

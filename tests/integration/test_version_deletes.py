@@ -113,3 +113,21 @@ def test_crash_after_the_delete_is_recorded_still_revalidates_on_retry(
     status = pipeline.status("doc.pdf")
     assert status is not None
     assert (status.status, status.reason) == (Status.FAILED, "TYPE_MISMATCH")
+
+
+def test_deleting_a_version_the_status_does_not_show_revalidates_nothing(
+    pipeline: Pipeline,
+) -> None:
+    """The status shows a delete marker; an older version goes while a newer upload, not yet
+    notified, is what S3 serves. That upload was not brought back by this delete: its own
+    notification records it, so the delete records only itself."""
+    old = pipeline.upload("doc.pdf", PDF)
+    pipeline.process(old)
+    pipeline.process(pipeline.delete("doc.pdf"))
+    pipeline.upload("doc.pdf", PDF + b"%v2\n")  # its notification is still on the way
+    before = len(pipeline.events("doc.pdf"))
+
+    pipeline.process(pipeline.delete_version("doc.pdf", version_of(old)))
+
+    added = pipeline.events("doc.pdf")[before:]
+    assert [(str(e.type), dict(e.details)) for e in added] == [("DELETED", {"scope": "version"})]

@@ -129,3 +129,23 @@ def test_plain_prose_mentioning_tags_loosely_is_still_text() -> None:
 
 def test_an_invalid_byte_at_the_range_end_is_not_text() -> None:
     assert detect_type(b"hello\xff", truncated=True) is None
+
+
+def test_text_under_an_image_extension_is_a_type_mismatch() -> None:
+    verdict = validate("photo.png", inspect(b"just some words, no image here\n"), POLICY)
+
+    assert (verdict.accepted, verdict.reason, verdict.file_type) == (
+        False,
+        Reason.TYPE_MISMATCH,
+        "text/plain",
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'<div onmouseover="alert(1)">hover</div>', b"<p class=x onclick = steal()>hi</p>"],
+    ids=["div-onmouseover", "p-onclick"],
+)
+def test_event_handler_attribute_on_any_tag_is_active_content(body: bytes) -> None:
+    """The tag is not one the markup list names: only the `on*=` attribute gives it away."""
+    assert detect_type(body, truncated=False) == "text/html"
