@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup test lint typecheck unit demo stress bench clean
+.PHONY: setup test lint typecheck unit demo stress bench mutation clean
 
 setup: $(STAMP)
 
@@ -31,5 +31,14 @@ stress: setup
 bench: setup
 	$(PY) -m bench
 
+# Mutation testing of the core (docs/mutation.md); not part of `make test`. Narrow it with
+# MUTANTS='handlers.store.*' (a mutant-name glob); rerun to resume where it stopped.
+MUTANTS ?=
+MUTATION_JOBS ?= 2
+mutation: setup
+	$(PY) -m pip install --quiet -e '.[mutation]'
+	$(VENV)/bin/mutmut run --max-children $(MUTATION_JOBS) $(MUTANTS)
+	$(VENV)/bin/mutmut results
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build mutants

@@ -6,6 +6,8 @@ Listed in docs/stress.md.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.hostile.conftest import take_dead_letters
@@ -55,6 +57,9 @@ def test_oversized_etag_is_dead_lettered_as_invalid(pipeline: Pipeline) -> None:
     result = pipeline.process(record)
 
     assert result == {"outcomes": ["INVALID"]}
+    (letter,) = take_dead_letters(pipeline)
+    body = json.loads(letter["Body"])
+    assert (body["reason"], "s3.object.eTag" in body["error"]) == ("INVALID_EVENT", True)
 
 
 @pytest.mark.parametrize("sequencer", ["-1", "0x1F", "ff_ff", " 1F "])

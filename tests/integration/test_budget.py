@@ -106,3 +106,21 @@ def test_duplicate_delivery_writes_no_index_unit(
     pipeline.process(record)
 
     assert meter.units == 0
+
+
+def test_unsafe_name_is_rejected_without_reading_the_object(
+    recorded: tuple[Pipeline, CallRecorder],
+) -> None:
+    """The name alone decides: the object's bytes are never fetched."""
+    pipeline, recorder = recorded
+    key = "x" * 300 + ".png"
+    record = pipeline.upload(key, padded(PNG, KIB))
+    recorder.reset()
+
+    pipeline.process(record)
+
+    assert [(str(e.type), e.reason) for e in pipeline.events(key)] == [
+        ("RECEIVED", None),
+        ("REJECTED", "UNSAFE_NAME"),
+    ]
+    assert recorder.count("s3", "GetObject") == 0

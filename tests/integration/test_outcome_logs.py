@@ -117,3 +117,19 @@ def test_a_failed_record_logs_one_error_outcome_line(
         "doc.pdf",
     )
     assert "ThrottlingException" in line["error"]
+
+
+def test_stale_notification_is_logged_as_stale_and_the_current_one_is_not(
+    pipeline: Pipeline, capsys: pytest.CaptureFixture[str]
+) -> None:
+    older = pipeline.upload("doc.pdf", PE_EXE)
+    newer = pipeline.upload("doc.pdf", PDF)
+
+    pipeline.process(newer)
+    pipeline.process(older)
+
+    lines = outcome_lines(capsys.readouterr().out)
+    assert [(line["outcome"], line[schema.LOG_STALE]) for line in lines] == [
+        ("STORED", False),
+        ("REJECTED", True),
+    ]

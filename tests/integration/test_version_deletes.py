@@ -267,3 +267,26 @@ def test_crash_during_reconciliation_is_resumed_by_the_retry(
     status = pipeline.status("doc.pdf")
     assert status is not None
     assert (status.status, status.version_id) == (Status.SUCCESS, version_of(v1))
+
+
+def test_deleting_a_version_the_status_does_not_show_records_what_s3_serves(
+    pipeline: Pipeline,
+) -> None:
+    """The status shows a delete marker; an older version goes while a newer upload, not yet
+    notified, is what S3 serves. The delete records itself, then what S3 serves (the newer
+    upload, validated); its own notification, when it comes, appends nothing new to the
+    status."""
+    old = pipeline.upload("doc.pdf", PDF)
+    pipeline.process(old)
+    pipeline.process(pipeline.delete("doc.pdf"))
+    newer = pipeline.upload("doc.pdf", PDF + b"%v2\n")  # its notification is still on the way
+    before = len(pipeline.events("doc.pdf"))
+
+    pipeline.process(pipeline.delete_version("doc.pdf", version_of(old)))
+
+    added = pipeline.events("doc.pdf")[before:]
+    assert [str(e.type) for e in added] == ["DELETED", "RECEIVED", "VALIDATED", "STORED"]
+    assert dict(added[0].details) == {"scope": "version"}
+    status = pipeline.status("doc.pdf")
+    assert status is not None
+    assert (status.status, status.version_id) == (Status.SUCCESS, version_of(newer))

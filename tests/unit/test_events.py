@@ -156,3 +156,14 @@ def test_unparseable_events_become_invalid_records(event: object) -> None:
 
     assert parsed
     assert all(isinstance(p, InvalidRecord) for p in parsed)
+
+
+def test_without_a_sequencer_the_event_time_tells_two_uploads_of_the_same_bytes_apart() -> None:
+    """The same bytes put twice into an unversioned bucket: same key, name and eTag."""
+    first = copy.deepcopy(RECORD)
+    del first["s3"]["object"]["sequencer"]
+    del first["s3"]["object"]["versionId"]
+    again = copy.deepcopy(first)
+    again["eventTime"] = "2026-11-28T11:00:00.000Z"
+
+    assert parse_s3_record(first).upload_key != parse_s3_record(again).upload_key

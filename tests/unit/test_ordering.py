@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+import time
+from collections.abc import Iterator
+
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -56,3 +60,23 @@ def test_sequencer_wins_over_event_time_when_both_have_one() -> None:
 def test_only_plain_hex_digits_are_sequencers() -> None:
     assert is_hex("0055AED6DCD90281E5")
     assert not any(is_hex(v) for v in ("0x1F", "-1F", "1_F", " 1F", ""))
+
+
+@pytest.fixture
+def far_from_utc(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A host clock set to UTC-10: what `astimezone` assumes for a time without an offset."""
+    monkeypatch.setenv("TZ", "Pacific/Honolulu")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("far_from_utc")
+def test_event_time_without_an_offset_is_utc_whatever_the_host_zone() -> None:
+    assert compare_uploads(None, "2026-11-28T10:00:00", None, "2026-11-28T10:00:00Z") == 0
+
+
+def test_event_times_with_offsets_compare_as_the_instants_they_name() -> None:
+    # 12:00 at UTC+2 is 10:00 UTC: before 10:30 UTC, though its clock reading is later.
+    assert compare_uploads(None, "2026-11-28T12:00:00+02:00", None, "2026-11-28T10:30:00Z") == -1

@@ -3,7 +3,15 @@ from __future__ import annotations
 import pytest
 
 from handlers.schema import Reason
-from handlers.validation import Inspection, Policy, check_name, detect_type, is_allowed, validate
+from handlers.validation import (
+    Inspection,
+    Policy,
+    check_name,
+    detect_type,
+    extension_of,
+    is_allowed,
+    validate,
+)
 from tests.support.samples import ELF, HTML, JPEG, PDF, PE_EXE, PNG, TEXT
 
 POLICY = Policy(max_file_bytes=1000, allowed_types=("image/*", "application/pdf", "text/plain"))
@@ -129,3 +137,49 @@ def test_plain_prose_mentioning_tags_loosely_is_still_text() -> None:
 
 def test_an_invalid_byte_at_the_range_end_is_not_text() -> None:
     assert detect_type(b"hello\xff", truncated=True) is None
+
+
+def test_text_under_an_image_extension_is_a_type_mismatch() -> None:
+    verdict = validate("photo.png", inspect(b"just some words, no image here\n"), POLICY)
+
+    assert (verdict.accepted, verdict.reason, verdict.file_type) == (
+        False,
+        Reason.TYPE_MISMATCH,
+        "text/plain",
+    )
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'<div onmouseover="alert(1)">hover</div>', b"<p class=x onclick = steal()>hi</p>"],
+    ids=["div-onmouseover", "p-onclick"],
+)
+def test_event_handler_attribute_on_any_tag_is_active_content(body: bytes) -> None:
+    """The tag is not one the markup list names: only the `on*=` attribute gives it away."""
+    assert detect_type(body, truncated=False) == "text/html"
+
+
+def test_no_bytes_have_no_type() -> None:
+    assert detect_type(b"", truncated=False) is None
+
+
+def test_the_last_dot_starts_the_extension() -> None:
+    assert extension_of("2026/holiday.v2.png") == "png"
+
+
+def test_a_leading_dot_names_a_hidden_file_not_an_extension() -> None:
+    assert extension_of("home/.profile") is None
+
+
+def test_text_without_an_extension_is_accepted_as_text() -> None:
+    verdict = validate("notes/README", inspect(TEXT), POLICY)
+
+    assert (verdict.accepted, verdict.file_type) == (True, "text/plain")
+
+
+def test_plain_text_under_a_text_family_extension_takes_the_extensions_type() -> None:
+    policy = Policy(max_file_bytes=1000, allowed_types=("text/csv",))
+
+    verdict = validate("data.csv", inspect(b"name,size\na.png,12\n"), policy)
+
+    assert (verdict.accepted, verdict.file_type) == (True, "text/csv")
