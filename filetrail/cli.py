@@ -15,6 +15,7 @@ from filetrail import commands
 from filetrail.aws import Clients
 from filetrail.context import Context
 from filetrail.errors import EXIT_FAILURE, EXIT_USAGE, CliError, UsageError
+from filetrail.inert import inert
 from filetrail.stack import StackFlags, StackResolver
 from handlers.aws_errors import translate
 from handlers.errors import (
@@ -191,7 +192,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return result
     except FiletrailError as error:
         # One line, whatever the error carries (an emulator's HTML error page, say).
-        print(f"{PROG}: error: {' '.join(_explain(error).split())}", file=sys.stderr)
+        print(f"{PROG}: error: {inert(' '.join(_explain(error).split()))}", file=sys.stderr)
         return error.exit_code if isinstance(error, CliError) else EXIT_FAILURE
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

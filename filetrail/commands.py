@@ -118,7 +118,7 @@ def trace(ctx: Context, args: argparse.Namespace) -> int:
         document["consoleUrl"] = url
         render.print_json(document, ctx.stdout)
     else:
-        ctx.out.print(f"{ref.label}  event {event.seq} {event.type}  {event.at}")
+        ctx.out.print(render.text(f"{ref.label}  event {event.seq} {event.type}  {event.at}"))
         render.timeline(ctx.out, line, url)
     return EXIT_OK
 
@@ -179,8 +179,10 @@ def reprocess(ctx: Context, args: argparse.Namespace) -> int:
         render.print_json(document, ctx.stdout)
     else:
         ctx.out.print(
-            f"submitted {item.bucket}/{item.key} for reprocessing via {submission.via} "
-            f"({submission.target}); reprocessId {submission.reprocess_id}"
+            render.text(
+                f"submitted {item.bucket}/{item.key} for reprocessing via {submission.via} "
+                f"({submission.target}); reprocessId {submission.reprocess_id}"
+            )
         )
         if outcome is not None:
             render.history(ctx.out, "new events", _events_of(ctx, submission))

@@ -1,4 +1,10 @@
-"""Terminal rendering with rich: tables for people, colour only on a terminal."""
+"""Terminal rendering with rich: tables for people, colour only on a terminal.
+
+Object keys, reasons and messages come from whoever uploads a file. Every such string
+reaches the terminal through `inert` inside a rich `Text` (never parsed as markup), so a
+key cannot clear the screen, retitle the terminal, reverse what is shown, or restyle the
+table. `--json` output stays exact.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +18,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from filetrail.inert import inert
 from filetrail.trace import Timeline
 from filetrail.verify import Report
 from handlers.model import AuditEvent, StatusItem
@@ -31,6 +38,11 @@ _STYLES = {
 }
 
 
+def text(value: object, style: str = "") -> Text:
+    """A user-controlled value as a table cell or line: escaped, never markup."""
+    return Text(inert(value), style=style)
+
+
 def console(file: TextIO | None = None) -> Console:
     stream = file or sys.stdout
     tty = stream.isatty()
@@ -39,6 +51,10 @@ def console(file: TextIO | None = None) -> Console:
         file=stream,
         width=width,
         highlight=False,
+        # Belt and braces: our own strings are Text too, so markup and :emoji: codes in a
+        # key are never interpreted even if a call site forgets.
+        markup=False,
+        emoji=False,
         no_color=not tty or bool(os.environ.get("NO_COLOR")),
         force_terminal=tty,
         soft_wrap=False,
@@ -50,8 +66,8 @@ def print_json(document: Any, stream: TextIO | None = None) -> None:
 
 
 def styled(value: str | None) -> Text:
-    text = value or "-"
-    return Text(text, style=_STYLES.get(text, ""))
+    shown = value or "-"
+    return text(shown, _STYLES.get(shown, ""))
 
 
 def short(value: str | None, length: int = 8) -> str:
@@ -83,7 +99,7 @@ def event_details(details: Mapping[str, Any]) -> str:
 
 
 def history(out: Console, title: str, events: Iterable[AuditEvent]) -> None:
-    table = Table(title=title, title_justify="left", expand=False)
+    table = Table(title=text(title), title_justify="left", expand=False)
     table.add_column("seq", justify="right", no_wrap=True)
     table.add_column("at", no_wrap=True)
     table.add_column("type", no_wrap=True)
@@ -92,23 +108,25 @@ def history(out: Console, title: str, events: Iterable[AuditEvent]) -> None:
     table.add_column("trace id", no_wrap=True)
     for event in events:
         table.add_row(
-            str(event.seq),
-            event.at,
+            text(event.seq),
+            text(event.at),
             styled(str(event.type)),
-            upload_identity(event.upload),
-            event_details(event.details),
-            event.trace_id or "",
+            text(upload_identity(event.upload)),
+            text(event_details(event.details)),
+            text(event.trace_id or ""),
         )
     out.print(table)
 
 
 def status(out: Console, item: StatusItem) -> None:
-    table = Table(title=f"s3://{item.bucket}/{item.key}", title_justify="left", show_header=False)
+    table = Table(
+        title=text(f"s3://{item.bucket}/{item.key}"), title_justify="left", show_header=False
+    )
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
     for name, value in item.to_json().items():
-        cell = styled(str(value)) if name in ("status", "stage") else str(value)
-        table.add_row(name, cell if value is not None else "-")
+        cell = styled(str(value)) if name in ("status", "stage") else text(value)
+        table.add_row(text(name), cell if value is not None else text("-"))
     out.print(table)
 
 
@@ -122,36 +140,38 @@ def status_list(out: Console, items: Iterable[StatusItem], cursor: str | None) -
     for item in items:
         count += 1
         table.add_row(
-            item.uploaded_at,
+            text(item.uploaded_at),
             styled(str(item.status)),
-            str(item.stage),
-            item.reason or "",
-            item.file_type or "",
-            "" if item.file_size is None else str(item.file_size),
-            f"s3://{item.bucket}/{item.key}",
+            text(item.stage),
+            text(item.reason or ""),
+            text(item.file_type or ""),
+            text("" if item.file_size is None else item.file_size),
+            text(f"s3://{item.bucket}/{item.key}"),
         )
     if count:
         out.print(table)
     else:
-        out.print("no files")
+        out.print(text("no files"))
     if cursor:
-        out.print(f"more: --cursor {cursor}")
+        out.print(text(f"more: --cursor {cursor}"))
 
 
 def verify_report(out: Console, report: Report) -> None:
     if report.ok:
-        out.print(Text(f"ok: {report.checked} stream(s) replay to their status item", "green"))
+        out.print(text(f"ok: {report.checked} stream(s) replay to their status item", "green"))
         return
     for drift in report.drift:
-        out.print(Text(f"DRIFT {drift.label or drift.document_id}: {drift.problem}", "red"))
+        out.print(text(f"DRIFT {drift.label or drift.document_id}: {drift.problem}", "red"))
         for name, values in drift.differences.items():
-            out.print(f"  {name}: stored {values['stored']!r}, replayed {values['replayed']!r}")
-    out.print(f"{len(report.drift)} of {report.checked} stream(s) drifted")
+            out.print(
+                text(f"  {name}: stored {values['stored']!r}, replayed {values['replayed']!r}")
+            )
+    out.print(text(f"{len(report.drift)} of {report.checked} stream(s) drifted"))
 
 
 def timeline(out: Console, line: Timeline, url: str | None) -> None:
     total = max(line.end - line.start, 1e-9)
-    table = Table(title=f"trace {line.trace_id}", title_justify="left", expand=False)
+    table = Table(title=text(f"trace {line.trace_id}"), title_justify="left", expand=False)
     table.add_column("span", no_wrap=True)
     table.add_column("offset ms", justify="right")
     table.add_column("duration ms", justify="right")
@@ -165,12 +185,12 @@ def timeline(out: Console, line: Timeline, url: str | None) -> None:
         style = "red" if span.error or span.fault else ("dim" if span.namespace else "cyan")
         marks = " !" if span.error or span.fault else ""
         table.add_row(
-            "  " * span.depth + span.label + marks,
-            f"{line.offset_ms(span):.1f}",
-            "…" if span.duration_ms is None else f"{span.duration_ms:.1f}",
+            text("  " * span.depth + span.label + marks),
+            text(f"{line.offset_ms(span):.1f}"),
+            text("…" if span.duration_ms is None else f"{span.duration_ms:.1f}"),
             Text(bar.ljust(BAR_WIDTH), style=style),
-            ", ".join(f"{k}={v}" for k, v in span.annotations.items()),
+            text(", ".join(f"{k}={v}" for k, v in span.annotations.items())),
         )
     out.print(table)
     if url:
-        out.print(f"console: {url}")
+        out.print(text(f"console: {url}"))
