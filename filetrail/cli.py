@@ -8,11 +8,13 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from typing import NoReturn
+from urllib.parse import urlparse
 
 from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from filetrail import commands
-from filetrail.aws import Clients
+from filetrail.aws import LOCAL_HOSTS, Clients
 from filetrail.context import Context
 from filetrail.errors import EXIT_FAILURE, EXIT_USAGE, CliError, UsageError
 from filetrail.inert import inert
@@ -158,7 +160,36 @@ def _context(args: argparse.Namespace) -> Context:
     )
 
 
+def _unreachable(error: BaseException) -> str | None:
+    """The endpoint a connection failure names, wherever it sits in the cause chain."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, BotoConnectionError):
+            # EndpointConnectionError and ConnectTimeoutError name the endpoint.
+            kwargs: dict[str, object] = dict(seen.kwargs)
+            if kwargs.get("endpoint_url"):
+                return str(kwargs["endpoint_url"])
+        seen = seen.__cause__
+    return None
+
+
+def _cannot_connect(endpoint: str) -> str:
+    message = f"cannot connect to the endpoint {endpoint}"
+    host = urlparse(endpoint).hostname or ""
+    if host in LOCAL_HOSTS or host.startswith("127."):
+        message += (
+            "; nothing is listening there: start the local stack with `filetrail local` "
+            "and export the variables it prints"
+        )
+    else:
+        message += "; check the network, --endpoint-url/AWS_ENDPOINT_URL and --region"
+    return message
+
+
 def _explain(error: FiletrailError) -> str:
+    endpoint = _unreachable(error)
+    if endpoint is not None:
+        return _cannot_connect(endpoint)
     if isinstance(error, TableNotFoundError):
         return f"table not found ({error}); check --table/FILETRAIL_TABLE and the region"
     if isinstance(error, MissingCredentialsError):
