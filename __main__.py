@@ -26,6 +26,5 @@ pulumi.export(
         region=pipeline.region,
         table=pipeline.table_name,
         bucket=pipeline.bucket_name,
-        function=pipeline.function_name,
     ),
 )

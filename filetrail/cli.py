@@ -71,16 +71,41 @@ def _port(text: str) -> int:
     return value
 
 
-def _common() -> Parser:
+class _Version(argparse.Action):
+    """`--version`, reading the installed distribution only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)  # type: ignore[arg-type]
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> NoReturn:
+        from importlib.metadata import PackageNotFoundError, version  # noqa: PLC0415
+
+        try:
+            number = version(PROG)
+        except PackageNotFoundError:
+            number = "unknown (not installed)"
+        sys.stdout.write(f"{PROG} {number}\n")
+        parser.exit()
+
+
+def _options(*, submits: bool = False) -> Parser:
+    """The options a command that reads the stack accepts; `submits` adds where to send."""
     common = Parser(add_help=False)
-    common.add_argument("--json", action="store_true", help="print exactly one JSON document")
+    # SUPPRESS: the command's --json must not reset one given before the command.
+    common.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print exactly one JSON document",
+    )
     stack = common.add_argument_group("stack (default: FILETRAIL_* variables, then Pulumi)")
     stack.add_argument("--table", help="audit table name [FILETRAIL_TABLE]")
     stack.add_argument("--bucket", help="upload bucket, for bare keys [FILETRAIL_BUCKET]")
-    stack.add_argument("--function", help="handler function name [FILETRAIL_FUNCTION]")
-    stack.add_argument(
-        "--queue-url", help="local mode: the dispatcher's queue [FILETRAIL_QUEUE_URL]"
-    )
+    if submits:
+        stack.add_argument("--function", help="handler function name [FILETRAIL_FUNCTION]")
+        stack.add_argument(
+            "--queue-url", help="local mode: the dispatcher's queue [FILETRAIL_QUEUE_URL]"
+        )
     stack.add_argument("--stack", help="Pulumi stack to read outputs from [FILETRAIL_STACK]")
     aws = common.add_argument_group("AWS")
     aws.add_argument("--region", help="AWS region [AWS_REGION]")
@@ -89,17 +114,34 @@ def _common() -> Parser:
     return common
 
 
+VERIFY_EPILOG = (
+    "exit status: 0 when every stream replays to its status item, 3 when any drifted "
+    "(the report names each), 1 on an error such as an unknown file, 2 on bad arguments"
+)
+
+
 def build_parser() -> Parser:
     parser = Parser(
         prog=PROG,
         description="Query a file's audit trail, follow its trace, and run the pipeline locally.",
     )
+    parser.add_argument("--version", action=_Version, help="print the version and exit")
+    parser.add_argument(
+        "--json", action="store_true", help="print exactly one JSON document (any command)"
+    )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    common = _common()
     file_help = "s3://bucket/key, a key in the stack's bucket, or a documentId"
 
-    def add(name: str, func: Command, help_text: str) -> argparse.ArgumentParser:
-        command = sub.add_parser(name, parents=[common], help=help_text, description=help_text)
+    def add(
+        name: str, func: Command, help_text: str, *, submits: bool = False, epilog: str = ""
+    ) -> argparse.ArgumentParser:
+        command = sub.add_parser(
+            name,
+            parents=[_options(submits=submits)],
+            help=help_text,
+            description=help_text,
+            epilog=epilog or None,
+        )
         command.set_defaults(func=func)
         return command
 
@@ -110,7 +152,12 @@ def build_parser() -> Parser:
         "file", metavar="FILE", help=file_help
     )
     listing = add("list", commands.list_, "files by status, newest upload first")
-    listing.add_argument("--status", choices=[str(s) for s in Status], help="only this status")
+    listing.add_argument(
+        "--status",
+        type=str.upper,
+        choices=[str(s) for s in Status],
+        help="only this status (any case)",
+    )
     listing.add_argument("--since", help="uploaded since: 30m, 2h, 7d or an ISO 8601 time")
     listing.add_argument("--limit", type=_limit, default=50, help="page size (default 50)")
     listing.add_argument("--cursor", help="continue a listing where the last page stopped")
@@ -119,10 +166,17 @@ def build_parser() -> Parser:
     tracing.add_argument(
         "--event", type=int, metavar="SEQ", help="event seq (default: the latest traced event)"
     )
-    verifying = add("verify", commands.verify, "replay streams and compare with their status")
+    verifying = add(
+        "verify",
+        commands.verify,
+        "replay streams and compare with their status",
+        epilog=VERIFY_EPILOG,
+    )
     verifying.add_argument("file", metavar="FILE", nargs="?", help=file_help)
     verifying.add_argument("--all", action="store_true", help="every file in the table")
-    again = add("reprocess", commands.reprocess, "run a file through validation again")
+    again = add(
+        "reprocess", commands.reprocess, "run a file through validation again", submits=True
+    )
     again.add_argument("file", metavar="FILE", help=file_help)
     again.add_argument("--wait", action="store_true", help="wait for the new outcome")
     again.add_argument(
@@ -134,7 +188,12 @@ def build_parser() -> Parser:
         description="Run the pipeline on an embedded AWS emulator until interrupted.",
     )
     local.add_argument("--port", type=_port, default=0, help="emulator port (default: any free)")
-    local.add_argument("--json", action="store_true", help="print the ready line as JSON")
+    local.add_argument(
+        "--json",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="print the ready line as JSON",
+    )
     local.set_defaults(func=None, command="local")
     demo = sub.add_parser(
         "demo",
@@ -146,7 +205,13 @@ def build_parser() -> Parser:
 
 
 def _context(args: argparse.Namespace) -> Context:
-    flags = StackFlags(args.table, args.bucket, args.function, args.queue_url, args.stack)
+    flags = StackFlags(
+        args.table,
+        args.bucket,
+        getattr(args, "function", None),
+        getattr(args, "queue_url", None),
+        args.stack,
+    )
     return Context(
         stack=StackResolver(flags, os.environ),
         clients=Clients(

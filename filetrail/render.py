@@ -77,16 +77,18 @@ def short(value: str | None, length: int = 8) -> str:
 
 
 def upload_identity(upload: Mapping[str, Any]) -> str:
+    """Which upload an event is about, in words: S3's version id and sequencer (or the ETag
+    when the bucket has neither), and the reprocess run that re-submitted it."""
     parts = []
     if upload.get("versionId"):
-        parts.append(f"v:{short(str(upload['versionId']))}")
+        parts.append(f"version {short(str(upload['versionId']))}")
     if upload.get("sequencer"):
-        parts.append(f"s:{short(str(upload['sequencer']), 12)}")
+        parts.append(f"sequencer {short(str(upload['sequencer']), 12)}")
     if not parts and upload.get("eTag"):
-        parts.append(f"e:{short(str(upload['eTag']))}")
+        parts.append(f"etag {short(str(upload['eTag']))}")
     if upload.get("reprocessId"):
-        parts.append(f"re:{short(str(upload['reprocessId']))}")
-    return " ".join(parts)
+        parts.append(f"reprocess {short(str(upload['reprocessId']))}")
+    return ", ".join(parts)
 
 
 def event_details(details: Mapping[str, Any]) -> str:

@@ -7,9 +7,10 @@ import shlex
 import pulumi
 
 
-def filetrail_command_line(*, region: str, table: str, bucket: str, function: str) -> str:
-    """The CLI's flags (filetrail/cli.py) pinned to this stack, whatever the shell's env."""
-    flags = {"--region": region, "--table": table, "--bucket": bucket, "--function": function}
+def filetrail_command_line(*, region: str, table: str, bucket: str) -> str:
+    """The CLI's flags (filetrail/cli.py) pinned to this stack, whatever the shell's env.
+    `list` takes no --function (only `reprocess` submits to the function)."""
+    flags = {"--region": region, "--table": table, "--bucket": bucket}
     return "filetrail list " + " ".join(f"{k} {shlex.quote(v)}" for k, v in flags.items())
 
 
@@ -18,9 +19,8 @@ def filetrail_command(
     region: pulumi.Input[str],
     table: pulumi.Input[str],
     bucket: pulumi.Input[str],
-    function: pulumi.Input[str],
 ) -> pulumi.Output[str]:
     """A ready-to-run `filetrail` invocation against the deployed stack."""
-    return pulumi.Output.all(region, table, bucket, function).apply(
-        lambda v: filetrail_command_line(region=v[0], table=v[1], bucket=v[2], function=v[3])
+    return pulumi.Output.all(region, table, bucket).apply(
+        lambda v: filetrail_command_line(region=v[0], table=v[1], bucket=v[2])
     )
