@@ -114,6 +114,7 @@ def _options(*, submits: bool = False) -> Parser:
     return common
 
 
+CSV_HELP = "print CSV for spreadsheets: a header row, every field, one row per item"
 VERIFY_EPILOG = (
     "exit status: 0 when every stream replays to its status item, 3 when any drifted "
     "(the report names each), 1 on an error such as an unknown file, 2 on bad arguments"
@@ -145,9 +146,9 @@ def build_parser() -> Parser:
         command.set_defaults(func=func)
         return command
 
-    add("history", commands.history, "every event of a file's stream, in order").add_argument(
-        "file", metavar="FILE", help=file_help
-    )
+    events = add("history", commands.history, "every event of a file's stream, in order")
+    events.add_argument("file", metavar="FILE", help=file_help)
+    events.add_argument("--csv", action="store_true", help=CSV_HELP)
     add("status", commands.status, "a file's current status item").add_argument(
         "file", metavar="FILE", help=file_help
     )
@@ -161,6 +162,7 @@ def build_parser() -> Parser:
     listing.add_argument("--since", help="uploaded since: 30m, 2h, 7d or an ISO 8601 time")
     listing.add_argument("--limit", type=_limit, default=50, help="page size (default 50)")
     listing.add_argument("--cursor", help="continue a listing where the last page stopped")
+    listing.add_argument("--csv", action="store_true", help=CSV_HELP)
     tracing = add("trace", commands.trace, "an event's X-Ray trace as a timeline")
     tracing.add_argument("file", metavar="FILE", help=file_help)
     tracing.add_argument(
@@ -280,6 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             from filetrail.demo import run_demo  # noqa: PLC0415 - moto loads slowly
 
             return run_demo()
+        if getattr(args, "csv", False) and args.json:
+            raise UsageError("--csv and --json are alternatives; pass one")
         ctx = _context(args)
         try:
             result: int = args.func(ctx, args)

@@ -4,13 +4,21 @@
 from __future__ import annotations
 
 import argparse
+import sys
 import time
 
 from botocore.exceptions import ClientError
 
 from filetrail import render
 from filetrail.context import Context
-from filetrail.errors import EXIT_DRIFT, EXIT_OK, CliError, UnknownFileError, UsageError
+from filetrail.errors import (
+    EXIT_DRIFT,
+    EXIT_OK,
+    CliError,
+    StackNotFoundError,
+    UnknownFileError,
+    UsageError,
+)
 from filetrail.files import FileRef, parse_file
 from filetrail.listing import list_files, parse_since
 from filetrail.reprocess import (
@@ -58,6 +66,8 @@ def history(ctx: Context, args: argparse.Namespace) -> int:
         render.print_json(
             {"documentId": ref.document_id, "events": [e.to_json() for e in events]}, ctx.stdout
         )
+    elif args.csv:
+        render.print_csv((e.to_json() for e in events), ctx.stdout)
     else:
         first = events[0]
         render.history(ctx.out, f"s3://{first.bucket}/{first.key}  ({ref.document_id})", events)
@@ -73,6 +83,14 @@ def status(ctx: Context, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _stack_bucket(ctx: Context) -> str | None:
+    """The stack's bucket if one is configured: listing shows its keys bare."""
+    try:
+        return ctx.stack.bucket()
+    except StackNotFoundError:
+        return None
+
+
 def list_(ctx: Context, args: argparse.Namespace) -> int:
     statuses = (Status(args.status),) if args.status else tuple(Status)
     since = parse_since(args.since) if args.since else None
@@ -82,8 +100,13 @@ def list_(ctx: Context, args: argparse.Namespace) -> int:
             {"items": [i.to_json() for i in listing.items], "cursor": listing.cursor},
             ctx.stdout,
         )
+    elif args.csv:
+        render.print_csv((i.to_json() for i in listing.items), ctx.stdout)
+        if listing.cursor:
+            # stdout stays one table for the spreadsheet; the next page is for the person.
+            print(f"more: --cursor {listing.cursor}", file=sys.stderr)
     else:
-        render.status_list(ctx.out, listing.items, listing.cursor)
+        render.status_list(ctx.out, listing.items, listing.cursor, _stack_bucket(ctx))
     return EXIT_OK
 
 

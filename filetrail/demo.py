@@ -160,7 +160,7 @@ def _summary(out: Console, store: AuditStore) -> None:
             render.styled(str(item.status)),
             render.text(item.reason or ""),
             render.text(item.file_type or ""),
-            render.text("" if item.file_size is None else item.file_size),
+            render.text(render.size(item.file_size)),
             render.text(item.version),
         )
     out.print(table)

@@ -8,12 +8,14 @@ table. `--json` output stays exact.
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TextIO
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -132,30 +134,117 @@ def status(out: Console, item: StatusItem) -> None:
     out.print(table)
 
 
-def status_list(out: Console, items: Iterable[StatusItem], cursor: str | None) -> None:
-    table = Table(expand=False)
-    for name in ("uploaded at", "status", "stage", "reason", "type", "size", "file"):
-        table.add_column(
-            name, justify="right" if name == "size" else "left", no_wrap=name == "uploaded at"
-        )
-    count = 0
-    for item in items:
-        count += 1
-        table.add_row(
-            text(item.uploaded_at),
-            styled(str(item.status)),
-            text(item.stage),
-            text(item.reason or ""),
-            text(item.file_type or ""),
-            text("" if item.file_size is None else item.file_size),
-            text(f"s3://{item.bucket}/{item.key}"),
-        )
-    if count:
-        out.print(table)
-    else:
+def size(value: int | None) -> str:
+    """Bytes as people read them: 512 B, 1.2 KiB, 3.4 MiB."""
+    if value is None:
+        return ""
+    if value < 1024:
+        return f"{value} B"
+    amount = value / 1024
+    for unit in ("KiB", "MiB", "GiB"):
+        if amount < 1024:
+            return f"{amount:.1f} {unit}"
+        amount /= 1024
+    return f"{amount:.1f} TiB"
+
+
+def when(instant: str) -> str:
+    """`2026-11-28T18:01:43.660Z` as `2026-11-28 18:01:43` (the header says UTC)."""
+    return instant[:19].replace("T", " ")
+
+
+def file_label(item: StatusItem, bucket: str | None) -> str:
+    """The bare key when the file is in the stack's bucket (what FILE accepts back)."""
+    return item.key if item.bucket == bucket else f"s3://{item.bucket}/{item.key}"
+
+
+# Most important first: narrower terminals drop columns from the end, never cut a status.
+_LIST_COLUMNS: tuple[tuple[str, Callable[[StatusItem, str | None], str]], ...] = (
+    ("status", lambda item, _: str(item.status)),
+    ("file", file_label),
+    ("uploaded (UTC)", lambda item, _: when(item.uploaded_at)),
+    ("reason", lambda item, _: item.reason or ""),
+    ("size", lambda item, _: size(item.file_size)),
+    ("type", lambda item, _: item.file_type or ""),
+    ("stage", lambda item, _: str(item.stage)),
+)
+_FILE_MIN_WIDTH = 24
+# rich's default box: one rule per column plus the closing one, one space of padding a side.
+_COLUMN_CHROME = 3
+
+
+def status_list(
+    out: Console, items: Iterable[StatusItem], cursor: str | None, bucket: str | None = None
+) -> None:
+    rows = [[inert(value(item, bucket)) for _, value in _LIST_COLUMNS] for item in items]
+    if not rows:
         out.print(text("no files"))
+    else:
+        widths = [
+            max(cell_len(name), *(cell_len(row[i]) for row in rows))
+            for i, (name, _) in enumerate(_LIST_COLUMNS)
+        ]
+        shown = _columns_that_fit(widths, out.width)
+        table = Table(expand=False)
+        for i in shown:
+            name = _LIST_COLUMNS[i][0]
+            if name == "file":
+                table.add_column(name, overflow="fold", min_width=min(widths[i], _FILE_MIN_WIDTH))
+            else:
+                table.add_column(
+                    name,
+                    justify="right" if name == "size" else "left",
+                    no_wrap=True,
+                    min_width=widths[i],
+                )
+        for row in rows:
+            table.add_row(
+                *(
+                    styled(row[i]) if _LIST_COLUMNS[i][0] == "status" else Text(row[i])
+                    for i in shown
+                )
+            )
+        out.print(table)
     if cursor:
         out.print(text(f"more: --cursor {cursor}"))
+
+
+def _columns_that_fit(widths: list[int], total: int) -> list[int]:
+    """Columns in priority order while they fit; the file column folds into what is left."""
+    file_index = [name for name, _ in _LIST_COLUMNS].index("file")
+    used = 1 + _COLUMN_CHROME + min(widths[file_index], _FILE_MIN_WIDTH)
+    shown = []
+    for i, width in enumerate(widths):
+        if i == file_index:
+            shown.append(i)
+        elif used + width + _COLUMN_CHROME <= total:
+            used += width + _COLUMN_CHROME
+            shown.append(i)
+        else:
+            break
+    return shown
+
+
+def print_csv(rows: Iterable[Mapping[str, Any]], stream: TextIO | None = None) -> None:
+    """One CSV row per document, a header of every field seen; nested objects become
+    `name.field` columns, so a spreadsheet gets every field the JSON output has."""
+    flat = [_flatten(row) for row in rows]
+    fields = list(dict.fromkeys(name for row in flat for name in row))
+    writer = csv.DictWriter(stream or sys.stdout, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(flat)
+
+
+def _flatten(row: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for name, value in row.items():
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{prefix}{name}."))
+        elif isinstance(value, list | tuple):
+            flat[prefix + name] = json.dumps(value, ensure_ascii=False)
+        else:
+            flat[prefix + name] = "" if value is None else value
+    return flat
 
 
 def verify_report(out: Console, report: Report) -> None:
