@@ -224,6 +224,7 @@ def _context(args: argparse.Namespace) -> Context:
         ),
         json=args.json,
         stdout=sys.stdout,
+        stderr=sys.stderr,
     )
 
 

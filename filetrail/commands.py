@@ -6,6 +6,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
 from botocore.exceptions import ClientError
 
@@ -221,13 +223,27 @@ def _events_of(ctx: Context, submission: Submission) -> list[AuditEvent]:
 
 
 def _wait_for_reprocess(ctx: Context, submission: Submission, timeout: float) -> AuditEvent:
-    deadline = time.monotonic() + timeout
-    while True:
-        for event in _events_of(ctx, submission):
-            if event.type in TERMINAL_TYPES:
-                return event
-        if time.monotonic() >= deadline:
-            raise CliError(
-                f"reprocessing {submission.reprocess_id} recorded no outcome within {timeout:g}s"
-            )
-        time.sleep(0.2)  # polling interval of a deadline-bounded wait, not a fixed delay
+    started = time.monotonic()
+    deadline = started + timeout
+    with _progress(ctx, f"waiting for the outcome of reprocess {submission.reprocess_id}") as show:
+        while True:
+            for event in _events_of(ctx, submission):
+                if event.type in TERMINAL_TYPES:
+                    return event
+            if time.monotonic() >= deadline:
+                raise CliError(
+                    f"reprocessing {submission.reprocess_id} recorded no outcome "
+                    f"within {timeout:g}s"
+                )
+            show(time.monotonic() - started)
+            time.sleep(0.2)  # polling interval of a deadline-bounded wait, not a fixed delay
+
+
+@contextmanager
+def _progress(ctx: Context, what: str) -> Iterator[Callable[[float], None]]:
+    """A spinner with the seconds waited, on stderr when it is a terminal; else silence."""
+    if not ctx.stderr.isatty():
+        yield lambda elapsed: None
+        return
+    with render.console(ctx.stderr).status(render.text(what)) as status:
+        yield lambda elapsed: status.update(render.text(f"{what} ({elapsed:.0f}s)"))
