@@ -88,8 +88,9 @@ class _Version(argparse.Action):
         parser.exit()
 
 
-def _options(*, submits: bool = False) -> Parser:
-    """The options a command that reads the stack accepts; `submits` adds where to send."""
+def _options(*, audit: bool = True, submits: bool = False, dead_letters: bool = False) -> Parser:
+    """The options of a command that uses the stack: `audit` the table and bucket,
+    `submits` where to send an event, `dead_letters` the dead-letter queue."""
     common = Parser(add_help=False)
     # SUPPRESS: the command's --json must not reset one given before the command.
     common.add_argument(
@@ -99,13 +100,16 @@ def _options(*, submits: bool = False) -> Parser:
         help="print exactly one JSON document",
     )
     stack = common.add_argument_group("stack (default: FILETRAIL_* variables, then Pulumi)")
-    stack.add_argument("--table", help="audit table name [FILETRAIL_TABLE]")
-    stack.add_argument("--bucket", help="upload bucket, for bare keys [FILETRAIL_BUCKET]")
+    if audit:
+        stack.add_argument("--table", help="audit table name [FILETRAIL_TABLE]")
+        stack.add_argument("--bucket", help="upload bucket, for bare keys [FILETRAIL_BUCKET]")
     if submits:
         stack.add_argument("--function", help="handler function name [FILETRAIL_FUNCTION]")
         stack.add_argument(
             "--queue-url", help="local mode: the dispatcher's queue [FILETRAIL_QUEUE_URL]"
         )
+    if dead_letters:
+        stack.add_argument("--dlq-url", help="the dead-letter queue [FILETRAIL_DLQ_URL]")
     stack.add_argument("--stack", help="Pulumi stack to read outputs from [FILETRAIL_STACK]")
     aws = common.add_argument_group("AWS")
     aws.add_argument("--region", help="AWS region [AWS_REGION]")
@@ -184,6 +188,38 @@ def build_parser() -> Parser:
     again.add_argument(
         "--timeout", type=_seconds, default=30.0, help="seconds --wait waits (default 30)"
     )
+    dlq = sub.add_parser(
+        "dlq",
+        help="what reached the dead-letter queue, and sending it back",
+        description="What reached the dead-letter queue, and sending it back through processing.",
+    )
+    dlq_actions = dlq.add_subparsers(dest="action", metavar="ACTION", required=True)
+    letters = dlq_actions.add_parser(
+        "list",
+        parents=[_options(audit=False, dead_letters=True)],
+        help="each message's reason, file, time and attempts",
+        description=(
+            "Each message's reason, file, time and attempts. SQS has no peek: listing "
+            "receives each message and makes it visible again, so it counts as an attempt."
+        ),
+    )
+    letters.add_argument(
+        "--limit", type=_limit, default=100, help="at most this many messages (default 100)"
+    )
+    letters.set_defaults(func=commands.dlq_list)
+    redrive = dlq_actions.add_parser(
+        "redrive",
+        parents=[_options(audit=False, submits=True, dead_letters=True)],
+        help="send each message's event back through processing",
+        description=(
+            "Send each message's event back through processing (the function, or local "
+            "mode's queue with --queue-url) and delete the message once that was accepted."
+        ),
+    )
+    redrive.add_argument(
+        "--limit", type=_limit, default=100, help="at most this many messages (default 100)"
+    )
+    redrive.set_defaults(func=commands.dlq_redrive)
     local = sub.add_parser(
         "local",
         help="run the pipeline on an embedded AWS emulator until interrupted",
@@ -208,11 +244,12 @@ def build_parser() -> Parser:
 
 def _context(args: argparse.Namespace) -> Context:
     flags = StackFlags(
-        args.table,
-        args.bucket,
+        getattr(args, "table", None),
+        getattr(args, "bucket", None),
         getattr(args, "function", None),
         getattr(args, "queue_url", None),
         args.stack,
+        getattr(args, "dlq_url", None),
     )
     return Context(
         stack=StackResolver(flags, os.environ),

@@ -8,11 +8,13 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from botocore.exceptions import ClientError
 
 from filetrail import render
 from filetrail.context import Context
+from filetrail.deadletters import DeadLetter, held
 from filetrail.errors import (
     EXIT_DRIFT,
     EXIT_OK,
@@ -33,6 +35,7 @@ from filetrail.reprocess import (
 from filetrail.trace import console_url, fetch_timeline
 from filetrail.verify import every_document, verify_all
 from handlers.aws_errors import error_code, translate
+from handlers.errors import FiletrailError
 from handlers.model import AuditEvent, StatusItem
 from handlers.schema import EventType, Status
 
@@ -169,31 +172,41 @@ def _has_events(ctx: Context, ref: FileRef) -> bool:
     return next(iter(ctx.store.iter_events(ref.document_id)), None) is not None
 
 
-def reprocess(ctx: Context, args: argparse.Namespace) -> int:
-    ref = _file(ctx, args.file)
-    item = _status(ctx, ref)
-    notification = synthetic_notification(item, ctx.clients.region)
+Submit = Callable[[dict[str, Any]], None]
+
+
+def _submitter(ctx: Context) -> tuple[str, str, Submit]:
+    """Where an event goes back into processing: local mode's queue when one is configured
+    (its dispatcher plays Lambda's event source), else an asynchronous invoke."""
     queue_url = ctx.stack.queue_url()
+    if queue_url:
+        sqs = ctx.clients.client("sqs")
+        return "queue", queue_url, lambda event: submit_to_queue(sqs, queue_url, event)
+    function = ctx.stack.function()
+    client = ctx.clients.client("lambda")
+    return "lambda", function, lambda event: submit_to_lambda(client, function, event)
+
+
+def _submit(submit: Submit, event: dict[str, Any], action: str) -> None:
     try:
-        if queue_url:
-            submit_to_queue(ctx.clients.client("sqs"), queue_url, notification)
-            submission = Submission(
-                ref.document_id, reprocess_id_of(notification), "queue", queue_url
-            )
-        else:
-            function = ctx.stack.function()
-            submit_to_lambda(ctx.clients.client("lambda"), function, notification)
-            submission = Submission(
-                ref.document_id, reprocess_id_of(notification), "lambda", function
-            )
+        submit(event)
     except CliError:
         raise
     except ClientError as error:
         if error_code(error) == "ResourceNotFoundException":
             raise CliError(f"function not found: {error}; check --function") from error
-        raise translate(error, f"submit {ref.label} for reprocessing") from error
+        raise translate(error, action) from error
     except Exception as error:
-        raise translate(error, f"submit {ref.label} for reprocessing") from error
+        raise translate(error, action) from error
+
+
+def reprocess(ctx: Context, args: argparse.Namespace) -> int:
+    ref = _file(ctx, args.file)
+    item = _status(ctx, ref)
+    notification = synthetic_notification(item, ctx.clients.region)
+    via, target, submit = _submitter(ctx)
+    _submit(submit, notification, f"submit {ref.label} for reprocessing")
+    submission = Submission(ref.document_id, reprocess_id_of(notification), via, target)
     outcome = None
     if args.wait:
         outcome = _wait_for_reprocess(ctx, submission, args.timeout)
@@ -211,6 +224,60 @@ def reprocess(ctx: Context, args: argparse.Namespace) -> int:
         )
         if outcome is not None:
             render.history(ctx.out, "new events", _events_of(ctx, submission))
+    return EXIT_OK
+
+
+def dlq_list(ctx: Context, args: argparse.Namespace) -> int:
+    queue_url = ctx.stack.dlq_url()
+    with held(ctx.clients.client("sqs"), queue_url, args.limit) as batch:
+        letters = list(batch.letters)
+    if ctx.json:
+        document = {"queueUrl": queue_url, "messages": [letter.to_json() for letter in letters]}
+        render.print_json(document, ctx.stdout)
+    else:
+        render.dead_letters(ctx.out, queue_url, letters)
+    return EXIT_OK
+
+
+def dlq_redrive(ctx: Context, args: argparse.Namespace) -> int:
+    queue_url = ctx.stack.dlq_url()
+    via, target, submit = _submitter(ctx)
+    sent: list[DeadLetter] = []
+    kept: list[DeadLetter] = []
+    with held(ctx.clients.client("sqs"), queue_url, args.limit) as batch:
+        for letter in batch.letters:
+            if letter.payload is None:
+                kept.append(letter)
+                continue
+            try:
+                _submit(submit, letter.payload, f"redrive message {letter.message_id}")
+            except FiletrailError as error:
+                # What was sent is deleted already; the rest stays in the queue.
+                raise CliError(f"redrive stopped after {len(sent)} message(s): {error}") from error
+            batch.delete(letter)
+            sent.append(letter)
+    if ctx.json:
+        render.print_json(
+            {
+                "queueUrl": queue_url,
+                "via": via,
+                "target": target,
+                "redriven": [letter.to_json() for letter in sent],
+                "kept": [letter.to_json() for letter in kept],
+            },
+            ctx.stdout,
+        )
+    else:
+        ctx.out.print(render.text(f"redrove {len(sent)} message(s) via {via} ({target})"))
+        for letter in sent:
+            ctx.out.print(render.text(f"  {', '.join(letter.files) or letter.message_id}"))
+        if kept:
+            ctx.out.print(
+                render.text(
+                    f"kept {len(kept)} message(s) that carry no event to send back: "
+                    + ", ".join(letter.message_id for letter in kept)
+                )
+            )
     return EXIT_OK
 
 

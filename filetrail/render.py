@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from filetrail.deadletters import DeadLetter
 from filetrail.inert import inert
 from filetrail.trace import Timeline
 from filetrail.verify import Report
@@ -245,6 +246,29 @@ def _flatten(row: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
         else:
             flat[prefix + name] = "" if value is None else value
     return flat
+
+
+def dead_letters(out: Console, queue_url: str, letters: Iterable[DeadLetter]) -> None:
+    table = Table(title=text(queue_url), title_justify="left", expand=False)
+    table.add_column("at (UTC)", no_wrap=True)
+    table.add_column("reason", no_wrap=True)
+    table.add_column("attempts", justify="right", no_wrap=True)
+    table.add_column("file", overflow="fold")
+    table.add_column("error", overflow="fold")
+    count = 0
+    for letter in letters:
+        count += 1
+        table.add_row(
+            text(when(letter.at) if letter.at else "-"),
+            text(letter.reason or letter.source),
+            text(letter.attempts),
+            text(", ".join(letter.files) or "-"),
+            text(letter.error or ""),
+        )
+    if count:
+        out.print(table)
+    else:
+        out.print(text(f"the dead-letter queue is empty ({queue_url})"))
 
 
 def verify_report(out: Console, report: Report) -> None:

@@ -66,6 +66,7 @@ class Endpoints:
             "FILETRAIL_TABLE": self.table,
             "FILETRAIL_BUCKET": self.bucket,
             "FILETRAIL_QUEUE_URL": self.queue_url,
+            "FILETRAIL_DLQ_URL": self.dlq_url,
         }
 
 

@@ -61,6 +61,10 @@ class Stack:
 
     def upload(self, key: str, body: bytes, content_type: str = "text/plain") -> None:
         """Put the object, then hand the handler the notification S3 would send."""
+        self.runtime.handle(self.put(key, body, content_type), Context())
+
+    def put(self, key: str, body: bytes, content_type: str = "text/plain") -> dict[str, Any]:
+        """Put the object; the notification S3 would send for it, not delivered."""
         s3 = self.session.client("s3")
         put = s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
         record = {
@@ -83,7 +87,7 @@ class Stack:
                 },
             },
         }
-        self.runtime.handle({"Records": [record]}, Context())
+        return {"Records": [record]}
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
