@@ -167,6 +167,12 @@ def build_parser() -> Parser:
     listing.add_argument("--limit", type=_limit, default=50, help="page size (default 50)")
     listing.add_argument("--cursor", help="continue a listing where the last page stopped")
     listing.add_argument("--csv", action="store_true", help=CSV_HELP)
+    listing.add_argument(
+        "--follow",
+        action="store_true",
+        help="keep polling and print each outcome as it happens, until Ctrl-C "
+        "(with --json: one JSON document per line)",
+    )
     tracing = add("trace", commands.trace, "an event's X-Ray trace as a timeline")
     tracing.add_argument("file", metavar="FILE", help=file_help)
     tracing.add_argument(

@@ -7,7 +7,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -24,6 +24,7 @@ from filetrail.errors import (
     UsageError,
 )
 from filetrail.files import FileRef, parse_file
+from filetrail.follow import Follower, follow, human_line, json_line
 from filetrail.listing import list_files, parse_since
 from filetrail.reprocess import (
     Submission,
@@ -99,6 +100,8 @@ def _stack_bucket(ctx: Context) -> str | None:
 def list_(ctx: Context, args: argparse.Namespace) -> int:
     statuses = (Status(args.status),) if args.status else tuple(Status)
     since = parse_since(args.since) if args.since else None
+    if args.follow:
+        return _follow(ctx, args, statuses, since)
     listing = list_files(ctx.store, statuses, since=since, limit=args.limit, cursor=args.cursor)
     if ctx.json:
         render.print_json(
@@ -112,6 +115,20 @@ def list_(ctx: Context, args: argparse.Namespace) -> int:
             print(f"more: --cursor {listing.cursor}", file=sys.stderr)
     else:
         render.status_list(ctx.out, listing.items, listing.cursor, _stack_bucket(ctx))
+    return EXIT_OK
+
+
+def _follow(
+    ctx: Context, args: argparse.Namespace, statuses: tuple[Status, ...], since: str | None
+) -> int:
+    if args.cursor or args.csv:
+        raise UsageError("--follow takes neither --cursor nor --csv")
+    follower = Follower(ctx.store, statuses, since, args.limit)
+    emit = (
+        json_line(ctx.stdout) if ctx.json else human_line(ctx.out, ctx.stdout, _stack_bucket(ctx))
+    )
+    with suppress(KeyboardInterrupt):  # Ctrl-C is how following ends, not a failure
+        follow(follower, emit)
     return EXIT_OK
 
 

@@ -25,6 +25,7 @@ from filetrail.inert import inert
 from filetrail.trace import Timeline
 from filetrail.verify import Report
 from handlers.model import AuditEvent, StatusItem
+from handlers.schema import Status
 
 DEFAULT_WIDTH = 120
 BAR_WIDTH = 20
@@ -224,6 +225,20 @@ def _columns_that_fit(widths: list[int], total: int) -> list[int]:
         else:
             break
     return shown
+
+
+def outcome_line(item: StatusItem, bucket: str | None) -> Text:
+    """One file on one line, for `list --follow`: when, status, file, and why or how big."""
+    status = str(item.status)
+    extra = ", ".join(part for part in (item.reason, size(item.file_size)) if part)
+    return Text.assemble(
+        text(when(item.updated_at)),
+        "  ",
+        styled(status),
+        " " * (len(Status.PROCESSING) - len(status) + 2),
+        text(file_label(item, bucket)),
+        text(f"  ({extra})" if extra else ""),
+    )
 
 
 def print_csv(rows: Iterable[Mapping[str, Any]], stream: TextIO | None = None) -> None:
