@@ -15,8 +15,9 @@ from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from filetrail import commands
 from filetrail.aws import LOCAL_HOSTS, Clients
+from filetrail.completion import SHELLS, script
 from filetrail.context import Context
-from filetrail.errors import EXIT_FAILURE, EXIT_USAGE, CliError, UsageError
+from filetrail.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError, UsageError
 from filetrail.inert import inert
 from filetrail.stack import StackFlags, StackResolver
 from handlers.aws_errors import translate
@@ -245,6 +246,16 @@ def build_parser() -> Parser:
         description="Start the local stack, upload sample files, show what happened.",
     )
     demo.set_defaults(func=None, command="demo")
+    completion = sub.add_parser(
+        "completion",
+        help="print a shell completion script (bash or zsh)",
+        description=(
+            'Print a completion script. bash: eval "$(filetrail completion bash)" in ~/.bashrc; '
+            'zsh: eval "$(filetrail completion zsh)" in ~/.zshrc.'
+        ),
+    )
+    completion.add_argument("shell", choices=SHELLS, help="the shell to complete for")
+    completion.set_defaults(func=None, command="completion")
     return parser
 
 
@@ -317,7 +328,11 @@ def _explain(error: FiletrailError) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        parser = build_parser()
+        args = parser.parse_args(argv)
+        if args.command == "completion":
+            sys.stdout.write(script(args.shell, parser, PROG))
+            return EXIT_OK
         if args.command == "local":
             from filetrail.local.serve import serve  # noqa: PLC0415 - moto loads slowly
 
