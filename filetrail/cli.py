@@ -1,4 +1,9 @@
-"""`filetrail`: ask what happened to a file, follow it to its trace, run the stack locally."""
+"""`filetrail`: ask what happened to a file, follow it to its trace, run the stack locally.
+
+Startup is part of the interface: `--help`, completion and usage errors import nothing
+beyond argparse and this package's light modules; boto3, rich and moto load only when a
+command needs them (see bench/cli_startup.py).
+"""
 
 from __future__ import annotations
 
@@ -7,20 +12,13 @@ import math
 import os
 import sys
 from collections.abc import Callable, Sequence
-from typing import NoReturn
+from importlib import import_module
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlparse
 
-from botocore.exceptions import BotoCoreError, ClientError
-from botocore.exceptions import ConnectionError as BotoConnectionError
-
-from filetrail import commands
-from filetrail.aws import LOCAL_HOSTS, Clients
 from filetrail.completion import SHELLS, script
-from filetrail.context import Context
 from filetrail.errors import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, CliError, UsageError
 from filetrail.inert import inert
-from filetrail.stack import StackFlags, StackResolver
-from handlers.aws_errors import translate
 from handlers.errors import (
     AccessDeniedError,
     FiletrailError,
@@ -34,7 +32,10 @@ PROG = "filetrail"
 MAX_LIMIT = 1000
 EXIT_INTERRUPTED = 130
 
-Command = Callable[[Context, argparse.Namespace], int]
+if TYPE_CHECKING:
+    from filetrail.context import Context
+
+Command = Callable[["Context", argparse.Namespace], int]
 
 
 class Parser(argparse.ArgumentParser):
@@ -139,7 +140,7 @@ def build_parser() -> Parser:
     file_help = "s3://bucket/key, a key in the stack's bucket, or a documentId"
 
     def add(
-        name: str, func: Command, help_text: str, *, submits: bool = False, epilog: str = ""
+        name: str, func: str, help_text: str, *, submits: bool = False, epilog: str = ""
     ) -> argparse.ArgumentParser:
         command = sub.add_parser(
             name,
@@ -151,13 +152,13 @@ def build_parser() -> Parser:
         command.set_defaults(func=func)
         return command
 
-    events = add("history", commands.history, "every event of a file's stream, in order")
+    events = add("history", "history", "every event of a file's stream, in order")
     events.add_argument("file", metavar="FILE", help=file_help)
     events.add_argument("--csv", action="store_true", help=CSV_HELP)
-    add("status", commands.status, "a file's current status item").add_argument(
+    add("status", "status", "a file's current status item").add_argument(
         "file", metavar="FILE", help=file_help
     )
-    listing = add("list", commands.list_, "files by status, newest upload first")
+    listing = add("list", "list_", "files by status, newest upload first")
     listing.add_argument(
         "--status",
         type=str.upper,
@@ -174,22 +175,20 @@ def build_parser() -> Parser:
         help="keep polling and print each outcome as it happens, until Ctrl-C "
         "(with --json: one JSON document per line)",
     )
-    tracing = add("trace", commands.trace, "an event's X-Ray trace as a timeline")
+    tracing = add("trace", "trace", "an event's X-Ray trace as a timeline")
     tracing.add_argument("file", metavar="FILE", help=file_help)
     tracing.add_argument(
         "--event", type=int, metavar="SEQ", help="event seq (default: the latest traced event)"
     )
     verifying = add(
         "verify",
-        commands.verify,
+        "verify",
         "replay streams and compare with their status",
         epilog=VERIFY_EPILOG,
     )
     verifying.add_argument("file", metavar="FILE", nargs="?", help=file_help)
     verifying.add_argument("--all", action="store_true", help="every file in the table")
-    again = add(
-        "reprocess", commands.reprocess, "run a file through validation again", submits=True
-    )
+    again = add("reprocess", "reprocess", "run a file through validation again", submits=True)
     again.add_argument("file", metavar="FILE", help=file_help)
     again.add_argument("--wait", action="store_true", help="wait for the new outcome")
     again.add_argument(
@@ -213,7 +212,7 @@ def build_parser() -> Parser:
     letters.add_argument(
         "--limit", type=_limit, default=100, help="at most this many messages (default 100)"
     )
-    letters.set_defaults(func=commands.dlq_list)
+    letters.set_defaults(func="dlq_list")
     redrive = dlq_actions.add_parser(
         "redrive",
         parents=[_options(audit=False, submits=True, dead_letters=True)],
@@ -226,7 +225,7 @@ def build_parser() -> Parser:
     redrive.add_argument(
         "--limit", type=_limit, default=100, help="at most this many messages (default 100)"
     )
-    redrive.set_defaults(func=commands.dlq_redrive)
+    redrive.set_defaults(func="dlq_redrive")
     local = sub.add_parser(
         "local",
         help="run the pipeline on an embedded AWS emulator until interrupted",
@@ -260,6 +259,10 @@ def build_parser() -> Parser:
 
 
 def _context(args: argparse.Namespace) -> Context:
+    from filetrail.aws import Clients  # noqa: PLC0415 - boto3 loads slowly
+    from filetrail.context import Context  # noqa: PLC0415 - rich loads slowly
+    from filetrail.stack import StackFlags, StackResolver  # noqa: PLC0415
+
     flags = StackFlags(
         getattr(args, "table", None),
         getattr(args, "bucket", None),
@@ -284,6 +287,10 @@ def _context(args: argparse.Namespace) -> Context:
 
 def _unreachable(error: BaseException) -> str | None:
     """The endpoint a connection failure names, wherever it sits in the cause chain."""
+    if "botocore" not in sys.modules:
+        return None  # nothing reached the network
+    from botocore.exceptions import ConnectionError as BotoConnectionError  # noqa: PLC0415
+
     seen: BaseException | None = error
     while seen is not None:
         if isinstance(seen, BotoConnectionError):
@@ -296,6 +303,8 @@ def _unreachable(error: BaseException) -> str | None:
 
 
 def _cannot_connect(endpoint: str) -> str:
+    from filetrail.aws import LOCAL_HOSTS  # noqa: PLC0415 - loaded already: the call failed
+
     message = f"cannot connect to the endpoint {endpoint}"
     host = urlparse(endpoint).hostname or ""
     if host in LOCAL_HOSTS or host.startswith("127."):
@@ -344,8 +353,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "csv", False) and args.json:
             raise UsageError("--csv and --json are alternatives; pass one")
         ctx = _context(args)
+        command: Command = getattr(import_module("filetrail.commands"), args.func)
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+        from handlers.aws_errors import translate  # noqa: PLC0415
+
         try:
-            result: int = args.func(ctx, args)
+            result: int = command(ctx, args)
         except (ClientError, BotoCoreError) as error:
             raise translate(error, args.command) from error
         return result
