@@ -7,9 +7,12 @@ until each outcome is recorded, then shows the outcomes, one history and one tra
 from __future__ import annotations
 
 import logging
+import shutil
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
@@ -98,7 +101,33 @@ def run_demo() -> int:
         render.history(out, f"history of s3://{BUCKET}/{TWICE}", events)
         _trace(out, stack.client("xray"), store, deadline)
     out.print(render.text(f"done in {time.monotonic() - started:.1f}s"))
+    out.print(render.text(NEXT_STEPS))
+    hint = path_hint(shutil.which, Path(sys.executable).with_name("filetrail"), Path.cwd())
+    if hint:
+        out.print(render.text(hint))
     return EXIT_OK
+
+
+NEXT_STEPS = (
+    "next: `filetrail local` keeps a stack running and prints the variables to export;\n"
+    "upload with the AWS CLI or boto3, then `filetrail list`, `filetrail history FILE`."
+)
+
+
+def path_hint(which: Callable[[str], str | None], script: Path, cwd: Path) -> str | None:
+    """How to run `filetrail` by name when the shell would not find this one (make demo
+    installs it into the project's venv, which is not on PATH until activated)."""
+    found = which("filetrail")
+    if found and Path(found).resolve() == script.resolve():
+        return None
+    try:
+        bin_dir = script.parent.relative_to(cwd)
+    except ValueError:
+        bin_dir = script.parent
+    return (
+        f"`filetrail` is not on your PATH: run `source {bin_dir}/activate`\n"
+        f'(or `export PATH="{script.parent}:$PATH"`), or call {bin_dir}/filetrail directly.'
+    )
 
 
 Check = Callable[[], bool]
