@@ -101,16 +101,19 @@ def run_demo() -> int:
         render.history(out, f"history of s3://{BUCKET}/{TWICE}", events)
         _trace(out, stack.client("xray"), store, deadline)
     out.print(render.text(f"done in {time.monotonic() - started:.1f}s"))
-    out.print(render.text(NEXT_STEPS))
-    hint = path_hint(shutil.which, Path(sys.executable).with_name("filetrail"), Path.cwd())
-    if hint:
-        out.print(render.text(hint))
+    print_next_steps(out)
     return EXIT_OK
+
+
+def print_next_steps(out: Console) -> None:
+    hint = path_hint(shutil.which, Path(sys.executable).with_name("filetrail"), Path.cwd())
+    for line in (NEXT_STEPS + (hint or "")).splitlines():
+        out.print(render.text(line))
 
 
 NEXT_STEPS = (
     "next: `filetrail local` keeps a stack running and prints the variables to export;\n"
-    "upload with the AWS CLI or boto3, then `filetrail list`, `filetrail history FILE`."
+    "upload with the AWS CLI or boto3, then `filetrail list`, `filetrail history FILE`.\n"
 )
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from filetrail.demo import path_hint
+from filetrail import render
+from filetrail.demo import path_hint, print_next_steps
 
 PROJECT = Path("/work/project")
 SCRIPT = PROJECT / ".venv" / "bin" / "filetrail"
@@ -24,3 +25,14 @@ def test_hint_when_path_finds_another_filetrail():
 
 def test_no_hint_when_path_finds_this_filetrail():
     assert path_hint(lambda name: str(SCRIPT), SCRIPT, PROJECT) is None
+
+
+def test_demo_prints_the_hint_as_lines_not_escaped_newlines(monkeypatch, capsys):
+    monkeypatch.setattr("filetrail.demo.shutil.which", lambda name: None)
+    out = render.console()
+
+    print_next_steps(out)
+
+    printed = capsys.readouterr().out
+    assert "source " in printed
+    assert "\\n" not in printed
