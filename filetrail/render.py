@@ -80,9 +80,10 @@ def short(value: str | None, length: int = 8) -> str:
     return value if len(value) <= length else value[:length] + "…"
 
 
-def upload_identity(upload: Mapping[str, Any]) -> str:
-    """Which upload an event is about, in words: S3's version id and sequencer (or the ETag
-    when the bucket has neither), and the reprocess run that re-submitted it."""
+def upload_identity(upload: Mapping[str, Any]) -> Text:
+    """Which upload an event is about, in words, one per line: S3's version id and
+    sequencer (or the ETag when the bucket has neither), and the reprocess run that
+    re-submitted it."""
     parts = []
     if upload.get("versionId"):
         parts.append(f"version {short(str(upload['versionId']))}")
@@ -92,7 +93,7 @@ def upload_identity(upload: Mapping[str, Any]) -> str:
         parts.append(f"etag {short(str(upload['eTag']))}")
     if upload.get("reprocessId"):
         parts.append(f"reprocess {short(str(upload['reprocessId']))}")
-    return ", ".join(parts)
+    return Text("\n").join(text(part) for part in parts)
 
 
 def event_details(details: Mapping[str, Any]) -> str:
@@ -117,7 +118,7 @@ def history(out: Console, title: str, events: Iterable[AuditEvent]) -> None:
             text(event.seq),
             text(event.at),
             styled(str(event.type)),
-            text(upload_identity(event.upload)),
+            upload_identity(event.upload),
             text(event_details(event.details)),
             text(event.trace_id or ""),
         )
