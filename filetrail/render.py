@@ -12,7 +12,8 @@ import csv
 import json
 import os
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TextIO
 
 from rich.cells import cell_len
@@ -106,23 +107,18 @@ def event_details(details: Mapping[str, Any]) -> str:
 
 
 def history(out: Console, title: str, events: Iterable[AuditEvent]) -> None:
-    table = Table(title=text(title), title_justify="left", expand=False)
-    table.add_column("seq", justify="right", no_wrap=True)
-    table.add_column("at", no_wrap=True)
-    table.add_column("type", no_wrap=True)
-    table.add_column("upload")
-    table.add_column("details", overflow="fold")
-    table.add_column("trace id", no_wrap=True)
-    for event in events:
-        table.add_row(
+    rows = [
+        [
             text(event.seq),
             text(event.at),
             styled(str(event.type)),
             upload_identity(event.upload),
             text(event_details(event.details)),
             text(event.trace_id or ""),
-        )
-    out.print(table)
+        ]
+        for event in events
+    ]
+    out.print(fitted_table(out.width, _HISTORY_COLUMNS, rows, title=text(title)))
 
 
 def status(out: Console, item: StatusItem) -> None:
@@ -161,71 +157,103 @@ def file_label(item: StatusItem, bucket: str | None) -> str:
     return item.key if item.bucket == bucket else f"s3://{item.bucket}/{item.key}"
 
 
-# Most important first: narrower terminals drop columns from the end, never cut a status.
-_LIST_COLUMNS: tuple[tuple[str, Callable[[StatusItem, str | None], str]], ...] = (
-    ("status", lambda item, _: str(item.status)),
-    ("file", file_label),
-    ("uploaded (UTC)", lambda item, _: when(item.uploaded_at)),
-    ("reason", lambda item, _: item.reason or ""),
-    ("size", lambda item, _: size(item.file_size)),
-    ("type", lambda item, _: item.file_type or ""),
-    ("stage", lambda item, _: str(item.stage)),
+@dataclass(frozen=True)
+class Column:
+    """A table column: a narrow terminal drops the highest `priority` numbers first and
+    never cuts a cell (SUCCESS stays SUCCESS); the folding column wraps, never dropped."""
+
+    name: str
+    priority: int
+    right: bool = False
+    folds: bool = False
+
+
+_LIST_COLUMNS = (
+    Column("status", 0),
+    Column("file", 1, folds=True),
+    Column("uploaded (UTC)", 2),
+    Column("reason", 3),
+    Column("size", 4, right=True),
+    Column("type", 5),
+    Column("stage", 6),
 )
-_FILE_MIN_WIDTH = 24
+_HISTORY_COLUMNS = (
+    Column("seq", 0, right=True),
+    Column("at", 2),
+    Column("type", 1),
+    Column("upload", 4),
+    Column("details", 3, folds=True),
+    Column("trace id", 5),
+)
+_FOLD_MIN_WIDTH = 24
 # rich's default box: one rule per column plus the closing one, one space of padding a side.
 _COLUMN_CHROME = 3
+
+
+def fitted_table(
+    width: int, columns: Sequence[Column], rows: list[list[Text]], title: Text | None = None
+) -> Table:
+    """The columns that fit `width` by priority, each at its widest cell and never cut;
+    the folding column wraps into what is left."""
+    widths = [
+        max(cell_len(column.name), *(_widest_line(row[i]) for row in rows))
+        for i, column in enumerate(columns)
+    ]
+    shown = _columns_that_fit(columns, widths, width)
+    table = Table(title=title, title_justify="left", expand=False)
+    for i in shown:
+        column = columns[i]
+        table.add_column(
+            column.name,
+            justify="right" if column.right else "left",
+            no_wrap=not column.folds,
+            overflow="fold" if column.folds else "ellipsis",
+            min_width=min(widths[i], _FOLD_MIN_WIDTH) if column.folds else widths[i],
+        )
+    for row in rows:
+        table.add_row(*(row[i] for i in shown))
+    return table
+
+
+def _widest_line(cell: Text) -> int:
+    return max(cell_len(line) for line in cell.plain.split("\n"))
+
+
+def _columns_that_fit(columns: Sequence[Column], widths: list[int], total: int) -> list[int]:
+    def need(i: int) -> int:
+        return _COLUMN_CHROME + (min(widths[i], _FOLD_MIN_WIDTH) if columns[i].folds else widths[i])
+
+    shown = {i for i, column in enumerate(columns) if column.folds}
+    used = 1 + sum(need(i) for i in shown)
+    for i in sorted(set(range(len(columns))) - shown, key=lambda i: columns[i].priority):
+        if used + need(i) > total:
+            break  # every column after this one matters less
+        used += need(i)
+        shown.add(i)
+    return sorted(shown)
 
 
 def status_list(
     out: Console, items: Iterable[StatusItem], cursor: str | None, bucket: str | None = None
 ) -> None:
-    rows = [[inert(value(item, bucket)) for _, value in _LIST_COLUMNS] for item in items]
-    if not rows:
-        out.print(text("no files"))
-    else:
-        widths = [
-            max(cell_len(name), *(cell_len(row[i]) for row in rows))
-            for i, (name, _) in enumerate(_LIST_COLUMNS)
+    rows = [
+        [
+            styled(str(item.status)),
+            text(file_label(item, bucket)),
+            text(when(item.uploaded_at)),
+            text(item.reason or ""),
+            text(size(item.file_size)),
+            text(item.file_type or ""),
+            text(item.stage),
         ]
-        shown = _columns_that_fit(widths, out.width)
-        table = Table(expand=False)
-        for i in shown:
-            name = _LIST_COLUMNS[i][0]
-            if name == "file":
-                table.add_column(name, overflow="fold", min_width=min(widths[i], _FILE_MIN_WIDTH))
-            else:
-                table.add_column(
-                    name,
-                    justify="right" if name == "size" else "left",
-                    no_wrap=True,
-                    min_width=widths[i],
-                )
-        for row in rows:
-            table.add_row(
-                *(
-                    styled(row[i]) if _LIST_COLUMNS[i][0] == "status" else Text(row[i])
-                    for i in shown
-                )
-            )
-        out.print(table)
+        for item in items
+    ]
+    if rows:
+        out.print(fitted_table(out.width, _LIST_COLUMNS, rows))
+    else:
+        out.print(text("no files"))
     if cursor:
         out.print(text(f"more: --cursor {cursor}"))
-
-
-def _columns_that_fit(widths: list[int], total: int) -> list[int]:
-    """Columns in priority order while they fit; the file column folds into what is left."""
-    file_index = [name for name, _ in _LIST_COLUMNS].index("file")
-    used = 1 + _COLUMN_CHROME + min(widths[file_index], _FILE_MIN_WIDTH)
-    shown = []
-    for i, width in enumerate(widths):
-        if i == file_index:
-            shown.append(i)
-        elif used + width + _COLUMN_CHROME <= total:
-            used += width + _COLUMN_CHROME
-            shown.append(i)
-        else:
-            break
-    return shown
 
 
 def outcome_line(item: StatusItem, bucket: str | None) -> Text:

@@ -118,3 +118,16 @@ def test_csv_with_json_is_a_usage_error(stack, cli):
 
     assert result.code == 2
     assert "--csv" in result.err
+
+
+def test_history_at_80_columns_keeps_seq_type_and_time_whole(stack, cli, narrow):
+    stack.upload("empty.txt", b"")
+
+    result = cli("history", stack.uri("empty.txt"))
+
+    assert result.code == 0, result.err
+    assert "REJECTED" in result.out
+    assert "RECEIVED" in result.out
+    assert "EMPTY_FILE" in result.out
+    assert "…" not in result.out
+    assert max(cell_len(line) for line in result.out.splitlines()) <= narrow
