@@ -166,6 +166,8 @@ class Column:
     priority: int
     right: bool = False
     folds: bool = False
+    # The narrowest a folding column gets before other columns are dropped for it.
+    fold_width: int = 24
 
 
 _LIST_COLUMNS = (
@@ -182,10 +184,9 @@ _HISTORY_COLUMNS = (
     Column("at", 2),
     Column("type", 1),
     Column("upload", 4),
-    Column("details", 3, folds=True),
+    Column("details", 3, folds=True, fold_width=16),
     Column("trace id", 5),
 )
-_FOLD_MIN_WIDTH = 24
 # rich's default box: one rule per column plus the closing one, one space of padding a side.
 _COLUMN_CHROME = 3
 
@@ -208,7 +209,7 @@ def fitted_table(
             justify="right" if column.right else "left",
             no_wrap=not column.folds,
             overflow="fold" if column.folds else "ellipsis",
-            min_width=min(widths[i], _FOLD_MIN_WIDTH) if column.folds else widths[i],
+            min_width=min(widths[i], column.fold_width) if column.folds else widths[i],
         )
     for row in rows:
         table.add_row(*(row[i] for i in shown))
@@ -221,7 +222,8 @@ def _widest_line(cell: Text) -> int:
 
 def _columns_that_fit(columns: Sequence[Column], widths: list[int], total: int) -> list[int]:
     def need(i: int) -> int:
-        return _COLUMN_CHROME + (min(widths[i], _FOLD_MIN_WIDTH) if columns[i].folds else widths[i])
+        column = columns[i]
+        return _COLUMN_CHROME + (min(widths[i], column.fold_width) if column.folds else widths[i])
 
     shown = {i for i, column in enumerate(columns) if column.folds}
     used = 1 + sum(need(i) for i in shown)
