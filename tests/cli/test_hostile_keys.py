@@ -8,7 +8,12 @@ import time
 
 import pytest
 
+from filetrail import render
 from filetrail.inert import inert
+from filetrail.listing import list_files
+from handlers.schema import Status
+from handlers.store import AuditStore
+from tests.cli.test_dlq import invocation_record
 from tests.cli.test_verify import _tamper
 
 # Clear screen (CSI), an OSC window title ended by BEL, an 8-bit CSI (C1), a right-to-left
@@ -130,3 +135,33 @@ def test_json_output_keeps_a_hostile_key_exact(stack, cli):
     result = cli("status", stack.uri(HOSTILE), "--json")
 
     assert result.json()["key"] == HOSTILE
+
+
+def test_follow_line_shows_a_hostile_key_escaped(stack, cli):
+    stack.upload(HOSTILE, b"hello")
+    [item] = list_files(
+        AuditStore(stack.session.client("dynamodb"), stack.table),
+        tuple(Status),
+        since=None,
+        limit=10,
+        cursor=None,
+    ).items
+
+    shown = render.outcome_line(item, stack.bucket).plain
+
+    _assert_inert(shown)
+    _assert_shown_escaped(shown)
+
+
+def test_dlq_list_shows_a_hostile_key_escaped(stack, cli, monkeypatch):
+    monkeypatch.setenv("COLUMNS", "300")  # the whole key on one line
+    sqs = stack.session.client("sqs")
+    dlq_url = sqs.create_queue(QueueName=f"{stack.table}-hostile-dlq")["QueueUrl"]
+    event = stack.put(HOSTILE, b"hello")
+    sqs.send_message(QueueUrl=dlq_url, MessageBody=json.dumps(invocation_record(event)))
+
+    result = cli("dlq", "list", "--dlq-url", dlq_url)
+
+    assert result.code == 0, result.err
+    _assert_inert(result.out, result.err)
+    _assert_shown_escaped(result.out)
