@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -66,10 +67,51 @@ def test_completes_the_shell_names(bash_script):
     assert _complete(bash_script, "filetrail completion ") == ["bash", "zsh", "-h", "--help"]
 
 
-def test_zsh_script_loads_the_same_function_through_bashcompinit(cli, bash_script):
+def test_zsh_script_is_the_bash_function_through_bashcompinit(cli, bash_script):
     result = cli("completion", "zsh")
 
     assert result.code == 0, result.err
     assert result.out.startswith("#compdef filetrail\n")
     assert "bashcompinit" in result.out
     assert bash_script.split("\n", 1)[1] in result.out
+
+
+ZSH = shutil.which("zsh")
+
+
+def _zsh(script: str, program: str, home: Path) -> str:
+    assert ZSH is not None
+    completed = subprocess.run(  # noqa: S603 - a fixed program
+        [ZSH, "-f", "-c", script + program],
+        env={"HOME": str(home), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return completed.stdout
+
+
+@pytest.mark.skipif(ZSH is None, reason="zsh is not installed")
+def test_zsh_registers_the_completion_for_filetrail(cli, tmp_path):
+    script = cli("completion", "zsh").out
+
+    assert _zsh(script, 'print -- "$_comps[filetrail]"\n', tmp_path).strip() == (
+        "_bash_complete -F _filetrail_complete"
+    )
+
+
+@pytest.mark.skipif(ZSH is None, reason="zsh is not installed")
+def test_zsh_offers_the_command_options(cli, tmp_path):
+    """zsh's compgen emulation offers every candidate; zsh itself then matches the prefix."""
+    script = cli("completion", "zsh").out
+    program = (
+        "setopt ksharrays\n"
+        "COMP_WORDS=(filetrail history --); COMP_CWORD=2\n"
+        "_filetrail_complete\n"
+        'print -l -- "${COMPREPLY[@]}"\n'
+    )
+
+    offered = _zsh(script, program, tmp_path).split()
+
+    assert "--csv" in offered
+    assert "--function" not in offered
