@@ -1,6 +1,9 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
+# The demo needs only the runtime dependencies (boto3, moto, rich, filetype), not the
+# dev and Pulumi extras: a first `make demo` installs those alone.
+RUNTIME_STAMP := $(VENV)/.runtime-stamp
 
 .PHONY: setup test lint typecheck unit demo stress bench mutation clean
 
@@ -10,7 +13,12 @@ $(STAMP): pyproject.toml handlers/requirements.txt
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev,infra]'
-	touch $(STAMP)
+	touch $(STAMP) $(RUNTIME_STAMP)
+
+$(RUNTIME_STAMP): pyproject.toml
+	python3 -m venv $(VENV)
+	$(PY) -m pip install --quiet -e .
+	touch $(RUNTIME_STAMP)
 
 lint: setup
 	$(VENV)/bin/ruff check .
@@ -22,7 +30,7 @@ typecheck: setup
 test: lint typecheck
 	$(VENV)/bin/pytest -q
 
-demo: setup
+demo: $(RUNTIME_STAMP)
 	$(VENV)/bin/filetrail demo
 
 stress: setup

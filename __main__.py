@@ -30,7 +30,6 @@ pulumi.export(
         region=pipeline.region,
         table=pipeline.table_name,
         bucket=pipeline.bucket_name,
-        function=pipeline.function_name,
         index_shards=config.status_index_shards,
     ),
 )

@@ -22,7 +22,7 @@ CLIENT_CONFIG = Config(
     connect_timeout=5,
     read_timeout=20,
 )
-_LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})  # noqa: S104 - a name
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "0.0.0.0"})  # noqa: S104 - a name
 
 
 class Clients:
@@ -78,4 +78,4 @@ class Clients:
         if environ.get(env) or environ.get("AWS_ENDPOINT_URL"):
             return True
         host = urlparse(self.endpoint_for(service)).hostname or ""
-        return host in _LOCAL_HOSTS
+        return host in LOCAL_HOSTS

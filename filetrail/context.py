@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -23,6 +24,8 @@ class Context:
     json: bool
     stdout: TextIO
     environ: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
+    # Progress for a person goes here, so stdout stays the one document or table.
+    stderr: TextIO = field(default_factory=lambda: sys.stderr)
 
     @cached_property
     def out(self) -> Console:

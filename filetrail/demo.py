@@ -7,14 +7,18 @@ until each outcome is recorded, then shows the outcomes, one history and one tra
 from __future__ import annotations
 
 import logging
+import shutil
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
+from rich.text import Text
 
 from filetrail import render
 from filetrail.commands import TERMINAL_TYPES
@@ -67,13 +71,18 @@ SECOND_UPLOAD = PNG + b"\x02" * 96
 def run_demo() -> int:
     out = render.console()
     started = time.monotonic()
-    out.print("[bold]filetrail demo[/]: the pipeline on an embedded AWS emulator (moto)")
+    out.print(
+        Text.assemble(
+            ("filetrail demo", "bold"), ": the pipeline on an embedded AWS emulator (moto)"
+        )
+    )
     settings = {schema.ENV_MAX_FILE_BYTES: str(MAX_FILE_BYTES)}
     with LocalStack(handler_settings=settings, log_handler=logging.NullHandler()) as stack:
         s3 = stack.client("s3")
         store = AuditStore(stack.client("dynamodb"), TABLE)
         deadline = time.monotonic() + DEADLINE_SECONDS
-        out.print(f"local stack on {stack.endpoints.endpoint_url if stack.endpoints else '?'}")
+        endpoint = stack.endpoints.endpoint_url if stack.endpoints else "?"
+        out.print(render.text(f"local stack on {endpoint}"))
         for sample in SAMPLES:
             s3.put_object(
                 Bucket=BUCKET, Key=sample.key, Body=sample.body, ContentType=sample.content_type
@@ -91,8 +100,37 @@ def run_demo() -> int:
         events = list(store.iter_events(schema.document_id(BUCKET, TWICE)))
         render.history(out, f"history of s3://{BUCKET}/{TWICE}", events)
         _trace(out, stack.client("xray"), store, deadline)
-    out.print(f"done in {time.monotonic() - started:.1f}s")
+    out.print(render.text(f"done in {time.monotonic() - started:.1f}s"))
+    print_next_steps(out)
     return EXIT_OK
+
+
+def print_next_steps(out: Console) -> None:
+    hint = path_hint(shutil.which, Path(sys.executable).with_name("filetrail"), Path.cwd())
+    for line in (NEXT_STEPS + (hint or "")).splitlines():
+        out.print(render.text(line))
+
+
+NEXT_STEPS = (
+    "next: `filetrail local` keeps a stack running and prints the variables to export;\n"
+    "upload with the AWS CLI or boto3, then `filetrail list`, `filetrail history FILE`.\n"
+)
+
+
+def path_hint(which: Callable[[str], str | None], script: Path, cwd: Path) -> str | None:
+    """How to run `filetrail` by name when the shell would not find this one (make demo
+    installs it into the project's venv, which is not on PATH until activated)."""
+    found = which("filetrail")
+    if found and Path(found).resolve() == script.resolve():
+        return None
+    try:
+        bin_dir = script.parent.relative_to(cwd)
+    except ValueError:
+        bin_dir = script.parent
+    return (
+        f"`filetrail` is not on your PATH: run `source {bin_dir}/activate`\n"
+        f'(or `export PATH="{script.parent}:$PATH"`), or call {bin_dir}/filetrail directly.'
+    )
 
 
 Check = Callable[[], bool]
@@ -149,13 +187,13 @@ def _summary(out: Console, store: AuditStore) -> None:
         if item is None:
             raise CliError(f"no status for {sample.key}")
         table.add_row(
-            sample.key,
-            sample.shows,
+            render.text(sample.key),
+            render.text(sample.shows),
             render.styled(str(item.status)),
-            item.reason or "",
-            item.file_type or "",
-            "" if item.file_size is None else str(item.file_size),
-            str(item.version),
+            render.text(item.reason or ""),
+            render.text(item.file_type or ""),
+            render.text(render.size(item.file_size)),
+            render.text(item.version),
         )
     out.print(table)
 
@@ -164,11 +202,11 @@ def _trace(out: Console, xray: Any, store: AuditStore, deadline: float) -> None:
     events = list(store.iter_events(schema.document_id(BUCKET, TRACED)))
     stored = [e for e in events if e.type == EventType.STORED and e.trace_id]
     if not stored:
-        out.print("no traced event to show")
+        out.print(render.text("no traced event to show"))
         return
     event = stored[-1]
     line = _wait_for_trace(xray, event, deadline)
-    out.print(f"trace of s3://{BUCKET}/{TRACED}, event {event.seq} {event.type}")
+    out.print(render.text(f"trace of s3://{BUCKET}/{TRACED}, event {event.seq} {event.type}"))
     render.timeline(out, line, None)
 
 

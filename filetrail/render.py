@@ -1,20 +1,32 @@
-"""Terminal rendering with rich: tables for people, colour only on a terminal."""
+"""Terminal rendering with rich: tables for people, colour only on a terminal.
+
+Object keys, reasons and messages come from whoever uploads a file. Every such string
+reaches the terminal through `inert` inside a rich `Text` (never parsed as markup), so a
+key cannot clear the screen, retitle the terminal, reverse what is shown, or restyle the
+table. `--json` output stays exact.
+"""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any, TextIO
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from filetrail.deadletters import DeadLetter
+from filetrail.inert import inert
 from filetrail.trace import Timeline
 from filetrail.verify import Report
 from handlers.model import AuditEvent, StatusItem
+from handlers.schema import Status
 
 DEFAULT_WIDTH = 120
 BAR_WIDTH = 20
@@ -31,6 +43,11 @@ _STYLES = {
 }
 
 
+def text(value: object, style: str = "") -> Text:
+    """A user-controlled value as a table cell or line: escaped, never markup."""
+    return Text(inert(value), style=style)
+
+
 def console(file: TextIO | None = None) -> Console:
     stream = file or sys.stdout
     tty = stream.isatty()
@@ -39,6 +56,10 @@ def console(file: TextIO | None = None) -> Console:
         file=stream,
         width=width,
         highlight=False,
+        # Belt and braces: our own strings are Text too, so markup and :emoji: codes in a
+        # key are never interpreted even if a call site forgets.
+        markup=False,
+        emoji=False,
         no_color=not tty or bool(os.environ.get("NO_COLOR")),
         force_terminal=tty,
         soft_wrap=False,
@@ -50,8 +71,8 @@ def print_json(document: Any, stream: TextIO | None = None) -> None:
 
 
 def styled(value: str | None) -> Text:
-    text = value or "-"
-    return Text(text, style=_STYLES.get(text, ""))
+    shown = value or "-"
+    return text(shown, _STYLES.get(shown, ""))
 
 
 def short(value: str | None, length: int = 8) -> str:
@@ -60,17 +81,20 @@ def short(value: str | None, length: int = 8) -> str:
     return value if len(value) <= length else value[:length] + "…"
 
 
-def upload_identity(upload: Mapping[str, Any]) -> str:
+def upload_identity(upload: Mapping[str, Any]) -> Text:
+    """Which upload an event is about, in words, one per line: S3's version id and
+    sequencer (or the ETag when the bucket has neither), and the reprocess run that
+    re-submitted it."""
     parts = []
     if upload.get("versionId"):
-        parts.append(f"v:{short(str(upload['versionId']))}")
+        parts.append(f"version {short(str(upload['versionId']))}")
     if upload.get("sequencer"):
-        parts.append(f"s:{short(str(upload['sequencer']), 12)}")
+        parts.append(f"sequencer {short(str(upload['sequencer']), 12)}")
     if not parts and upload.get("eTag"):
-        parts.append(f"e:{short(str(upload['eTag']))}")
+        parts.append(f"etag {short(str(upload['eTag']))}")
     if upload.get("reprocessId"):
-        parts.append(f"re:{short(str(upload['reprocessId']))}")
-    return " ".join(parts)
+        parts.append(f"reprocess {short(str(upload['reprocessId']))}")
+    return Text("\n").join(text(part) for part in parts)
 
 
 def event_details(details: Mapping[str, Any]) -> str:
@@ -83,75 +107,232 @@ def event_details(details: Mapping[str, Any]) -> str:
 
 
 def history(out: Console, title: str, events: Iterable[AuditEvent]) -> None:
-    table = Table(title=title, title_justify="left", expand=False)
-    table.add_column("seq", justify="right", no_wrap=True)
-    table.add_column("at", no_wrap=True)
-    table.add_column("type", no_wrap=True)
-    table.add_column("upload")
-    table.add_column("details", overflow="fold")
-    table.add_column("trace id", no_wrap=True)
-    for event in events:
-        table.add_row(
-            str(event.seq),
-            event.at,
+    rows = [
+        [
+            text(event.seq),
+            text(event.at),
             styled(str(event.type)),
             upload_identity(event.upload),
-            event_details(event.details),
-            event.trace_id or "",
-        )
-    out.print(table)
+            text(event_details(event.details)),
+            text(event.trace_id or ""),
+        ]
+        for event in events
+    ]
+    out.print(fitted_table(out.width, _HISTORY_COLUMNS, rows, title=text(title)))
 
 
 def status(out: Console, item: StatusItem) -> None:
-    table = Table(title=f"s3://{item.bucket}/{item.key}", title_justify="left", show_header=False)
+    table = Table(
+        title=text(f"s3://{item.bucket}/{item.key}"), title_justify="left", show_header=False
+    )
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
     for name, value in item.to_json().items():
-        cell = styled(str(value)) if name in ("status", "stage") else str(value)
-        table.add_row(name, cell if value is not None else "-")
+        cell = styled(str(value)) if name in ("status", "stage") else text(value)
+        table.add_row(text(name), cell if value is not None else text("-"))
     out.print(table)
 
 
-def status_list(out: Console, items: Iterable[StatusItem], cursor: str | None) -> None:
-    table = Table(expand=False)
-    for name in ("uploaded at", "status", "stage", "reason", "type", "size", "file"):
+def size(value: int | None) -> str:
+    """Bytes as people read them: 512 B, 1.2 KiB, 3.4 MiB."""
+    if value is None:
+        return ""
+    if value < 1024:
+        return f"{value} B"
+    amount = value / 1024
+    for unit in ("KiB", "MiB", "GiB"):
+        if amount < 1024:
+            return f"{amount:.1f} {unit}"
+        amount /= 1024
+    return f"{amount:.1f} TiB"
+
+
+def when(instant: str) -> str:
+    """`2026-11-28T18:01:43.660Z` as `2026-11-28 18:01:43` (the header says UTC)."""
+    return instant[:19].replace("T", " ")
+
+
+def file_label(item: StatusItem, bucket: str | None) -> str:
+    """The bare key when the file is in the stack's bucket (what FILE accepts back)."""
+    return item.key if item.bucket == bucket else f"s3://{item.bucket}/{item.key}"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: a narrow terminal drops the highest `priority` numbers first and
+    never cuts a cell (SUCCESS stays SUCCESS); the folding column wraps, never dropped."""
+
+    name: str
+    priority: int
+    right: bool = False
+    folds: bool = False
+    # The narrowest a folding column gets before other columns are dropped for it.
+    fold_width: int = 24
+
+
+_LIST_COLUMNS = (
+    Column("status", 0),
+    Column("file", 1, folds=True),
+    Column("uploaded (UTC)", 2),
+    Column("reason", 3),
+    Column("size", 4, right=True),
+    Column("type", 5),
+    Column("stage", 6),
+)
+_HISTORY_COLUMNS = (
+    Column("seq", 0, right=True),
+    Column("at", 2),
+    Column("type", 1),
+    Column("upload", 4),
+    Column("details", 3, folds=True, fold_width=16),
+    Column("trace id", 5),
+)
+# rich's default box: one rule per column plus the closing one, one space of padding a side.
+_COLUMN_CHROME = 3
+
+
+def fitted_table(
+    width: int, columns: Sequence[Column], rows: list[list[Text]], title: Text | None = None
+) -> Table:
+    """The columns that fit `width` by priority, each at its widest cell and never cut;
+    the folding column wraps into what is left."""
+    widths = [
+        max(cell_len(column.name), *(_widest_line(row[i]) for row in rows))
+        for i, column in enumerate(columns)
+    ]
+    shown = _columns_that_fit(columns, widths, width)
+    table = Table(title=title, title_justify="left", expand=False)
+    for i in shown:
+        column = columns[i]
         table.add_column(
-            name, justify="right" if name == "size" else "left", no_wrap=name == "uploaded at"
+            column.name,
+            justify="right" if column.right else "left",
+            no_wrap=not column.folds,
+            overflow="fold" if column.folds else "ellipsis",
+            min_width=min(widths[i], column.fold_width) if column.folds else widths[i],
         )
+    for row in rows:
+        table.add_row(*(row[i] for i in shown))
+    return table
+
+
+def _widest_line(cell: Text) -> int:
+    return max(cell_len(line) for line in cell.plain.split("\n"))
+
+
+def _columns_that_fit(columns: Sequence[Column], widths: list[int], total: int) -> list[int]:
+    def need(i: int) -> int:
+        column = columns[i]
+        return _COLUMN_CHROME + (min(widths[i], column.fold_width) if column.folds else widths[i])
+
+    shown = {i for i, column in enumerate(columns) if column.folds}
+    used = 1 + sum(need(i) for i in shown)
+    for i in sorted(set(range(len(columns))) - shown, key=lambda i: columns[i].priority):
+        if used + need(i) > total:
+            break  # every column after this one matters less
+        used += need(i)
+        shown.add(i)
+    return sorted(shown)
+
+
+def status_list(
+    out: Console, items: Iterable[StatusItem], cursor: str | None, bucket: str | None = None
+) -> None:
+    rows = [
+        [
+            styled(str(item.status)),
+            text(file_label(item, bucket)),
+            text(when(item.uploaded_at)),
+            text(item.reason or ""),
+            text(size(item.file_size)),
+            text(item.file_type or ""),
+            text(item.stage),
+        ]
+        for item in items
+    ]
+    if rows:
+        out.print(fitted_table(out.width, _LIST_COLUMNS, rows))
+    else:
+        out.print(text("no files"))
+    if cursor:
+        out.print(text(f"more: --cursor {cursor}"))
+
+
+def outcome_line(item: StatusItem, bucket: str | None) -> Text:
+    """One file on one line, for `list --follow`: when, status, file, and why or how big."""
+    status = str(item.status)
+    extra = ", ".join(part for part in (item.reason, size(item.file_size)) if part)
+    return Text.assemble(
+        text(when(item.updated_at)),
+        "  ",
+        styled(status),
+        " " * (len(Status.PROCESSING) - len(status) + 2),
+        text(file_label(item, bucket)),
+        text(f"  ({extra})" if extra else ""),
+    )
+
+
+def print_csv(rows: Iterable[Mapping[str, Any]], stream: TextIO | None = None) -> None:
+    """One CSV row per document, a header of every field seen; nested objects become
+    `name.field` columns, so a spreadsheet gets every field the JSON output has."""
+    flat = [_flatten(row) for row in rows]
+    fields = list(dict.fromkeys(name for row in flat for name in row))
+    writer = csv.DictWriter(stream or sys.stdout, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(flat)
+
+
+def _flatten(row: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for name, value in row.items():
+        if isinstance(value, Mapping):
+            flat.update(_flatten(value, f"{prefix}{name}."))
+        elif isinstance(value, list | tuple):
+            flat[prefix + name] = json.dumps(value, ensure_ascii=False)
+        else:
+            flat[prefix + name] = "" if value is None else value
+    return flat
+
+
+def dead_letters(out: Console, queue_url: str, letters: Iterable[DeadLetter]) -> None:
+    table = Table(title=text(queue_url), title_justify="left", expand=False)
+    table.add_column("at (UTC)", no_wrap=True)
+    table.add_column("reason", no_wrap=True)
+    table.add_column("attempts", justify="right", no_wrap=True)
+    table.add_column("file", overflow="fold")
+    table.add_column("error", overflow="fold")
     count = 0
-    for item in items:
+    for letter in letters:
         count += 1
         table.add_row(
-            item.uploaded_at,
-            styled(str(item.status)),
-            str(item.stage),
-            item.reason or "",
-            item.file_type or "",
-            "" if item.file_size is None else str(item.file_size),
-            f"s3://{item.bucket}/{item.key}",
+            text(when(letter.at) if letter.at else "-"),
+            text(letter.reason or letter.source),
+            text(letter.attempts),
+            text(", ".join(letter.files) or "-"),
+            text(letter.error or ""),
         )
     if count:
         out.print(table)
     else:
-        out.print("no files")
-    if cursor:
-        out.print(f"more: --cursor {cursor}")
+        out.print(text(f"the dead-letter queue is empty ({queue_url})"))
 
 
 def verify_report(out: Console, report: Report) -> None:
     if report.ok:
-        out.print(Text(f"ok: {report.checked} stream(s) replay to their status item", "green"))
+        out.print(text(f"ok: {report.checked} stream(s) replay to their status item", "green"))
         return
     for drift in report.drift:
-        out.print(Text(f"DRIFT {drift.label or drift.document_id}: {drift.problem}", "red"))
+        out.print(text(f"DRIFT {drift.label or drift.document_id}: {drift.problem}", "red"))
         for name, values in drift.differences.items():
-            out.print(f"  {name}: stored {values['stored']!r}, replayed {values['replayed']!r}")
-    out.print(f"{len(report.drift)} of {report.checked} stream(s) drifted")
+            out.print(
+                text(f"  {name}: stored {values['stored']!r}, replayed {values['replayed']!r}")
+            )
+    out.print(text(f"{len(report.drift)} of {report.checked} stream(s) drifted"))
 
 
 def timeline(out: Console, line: Timeline, url: str | None) -> None:
     total = max(line.end - line.start, 1e-9)
-    table = Table(title=f"trace {line.trace_id}", title_justify="left", expand=False)
+    table = Table(title=text(f"trace {line.trace_id}"), title_justify="left", expand=False)
     table.add_column("span", no_wrap=True)
     table.add_column("offset ms", justify="right")
     table.add_column("duration ms", justify="right")
@@ -165,12 +346,12 @@ def timeline(out: Console, line: Timeline, url: str | None) -> None:
         style = "red" if span.error or span.fault else ("dim" if span.namespace else "cyan")
         marks = " !" if span.error or span.fault else ""
         table.add_row(
-            "  " * span.depth + span.label + marks,
-            f"{line.offset_ms(span):.1f}",
-            "…" if span.duration_ms is None else f"{span.duration_ms:.1f}",
+            text("  " * span.depth + span.label + marks),
+            text(f"{line.offset_ms(span):.1f}"),
+            text("…" if span.duration_ms is None else f"{span.duration_ms:.1f}"),
             Text(bar.ljust(BAR_WIDTH), style=style),
-            ", ".join(f"{k}={v}" for k, v in span.annotations.items()),
+            text(", ".join(f"{k}={v}" for k, v in span.annotations.items())),
         )
     out.print(table)
     if url:
-        out.print(f"console: {url}")
+        out.print(text(f"console: {url}"))

@@ -69,12 +69,20 @@ def reprocess_id_of(notification: dict[str, Any]) -> str:
     return str(notification["Records"][0]["filetrail"]["reprocessId"])
 
 
+ASYNC_ACCEPTED = 202
+
+
 def submit_to_lambda(lambda_client: Any, function: str, notification: dict[str, Any]) -> None:
-    lambda_client.invoke(
+    """An asynchronous invoke: Lambda queues the event and answers 202 once it has it."""
+    response = lambda_client.invoke(
         FunctionName=function,
         InvocationType="Event",
         Payload=json.dumps(notification).encode(),
     )
+    if response.get("StatusCode") != ASYNC_ACCEPTED:
+        raise CliError(
+            f"function {function} did not accept the event: {response.get('StatusCode')}"
+        )
 
 
 def submit_to_queue(sqs_client: Any, queue_url: str, notification: dict[str, Any]) -> None:

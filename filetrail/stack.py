@@ -20,12 +20,14 @@ ENV_FUNCTION = "FILETRAIL_FUNCTION"
 ENV_QUEUE_URL = "FILETRAIL_QUEUE_URL"
 ENV_STACK = "FILETRAIL_STACK"
 ENV_INDEX_SHARDS = "FILETRAIL_STATUS_INDEX_SHARDS"
+ENV_DLQ_URL = "FILETRAIL_DLQ_URL"
 
 # Output names exported by the Pulumi program (__main__.py).
 OUTPUT_TABLE = "table_name"
 OUTPUT_BUCKET = "bucket_name"
 OUTPUT_FUNCTION = "function_name"
 OUTPUT_INDEX_SHARDS = "status_index_shards"
+OUTPUT_DLQ_URL = "dlq_url"
 
 PULUMI_TIMEOUT_SECONDS = 60
 
@@ -40,6 +42,7 @@ class StackFlags:
     queue_url: str | None = None
     stack: str | None = None
     index_shards: int | None = None
+    dlq_url: str | None = None
 
 
 def parse_index_shards(text: str) -> int:
@@ -91,6 +94,11 @@ class StackResolver:
     def function(self) -> str:
         return self._require(
             self._flags.function, ENV_FUNCTION, OUTPUT_FUNCTION, "--function", "function"
+        )
+
+    def dlq_url(self) -> str:
+        return self._require(
+            self._flags.dlq_url, ENV_DLQ_URL, OUTPUT_DLQ_URL, "--dlq-url", "dead-letter queue"
         )
 
     def queue_url(self) -> str | None:

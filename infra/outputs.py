@@ -7,15 +7,13 @@ import shlex
 import pulumi
 
 
-def filetrail_command_line(
-    *, region: str, table: str, bucket: str, function: str, index_shards: int
-) -> str:
-    """The CLI's flags (filetrail/cli.py) pinned to this stack, whatever the shell's env."""
+def filetrail_command_line(*, region: str, table: str, bucket: str, index_shards: int) -> str:
+    """The CLI's flags (filetrail/cli.py) pinned to this stack, whatever the shell's env.
+    `list` takes no --function (only `reprocess` submits to the function)."""
     flags = {
         "--region": region,
         "--table": table,
         "--bucket": bucket,
-        "--function": function,
         "--index-shards": str(index_shards),
     }
     return "filetrail list " + " ".join(f"{k} {shlex.quote(v)}" for k, v in flags.items())
@@ -26,12 +24,11 @@ def filetrail_command(
     region: pulumi.Input[str],
     table: pulumi.Input[str],
     bucket: pulumi.Input[str],
-    function: pulumi.Input[str],
     index_shards: int,
 ) -> pulumi.Output[str]:
     """A ready-to-run `filetrail` invocation against the deployed stack."""
-    return pulumi.Output.all(region, table, bucket, function).apply(
+    return pulumi.Output.all(region, table, bucket).apply(
         lambda v: filetrail_command_line(
-            region=v[0], table=v[1], bucket=v[2], function=v[3], index_shards=index_shards
+            region=v[0], table=v[1], bucket=v[2], index_shards=index_shards
         )
     )

@@ -72,6 +72,7 @@ class Endpoints:
             "FILETRAIL_BUCKET": self.bucket,
             "FILETRAIL_QUEUE_URL": self.queue_url,
             "FILETRAIL_STATUS_INDEX_SHARDS": str(self.status_index_shards),
+            "FILETRAIL_DLQ_URL": self.dlq_url,
         }
 
 

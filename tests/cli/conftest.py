@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import itertools
 import json
+import logging
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +20,7 @@ import pytest
 from filetrail.cli import main
 from handlers import schema
 from handlers.app import Runtime, build_runtime
+from handlers.logs import LOGGER_NAME
 from tests.support.moto_server import (  # noqa: F401 - fixtures
     REGION,
     MotoServer,
@@ -58,6 +61,10 @@ class Stack:
 
     def upload(self, key: str, body: bytes, content_type: str = "text/plain") -> None:
         """Put the object, then hand the handler the notification S3 would send."""
+        self.runtime.handle(self.put(key, body, content_type), Context())
+
+    def put(self, key: str, body: bytes, content_type: str = "text/plain") -> dict[str, Any]:
+        """Put the object; the notification S3 would send for it, not delivered."""
         s3 = self.session.client("s3")
         put = s3.put_object(Bucket=self.bucket, Key=key, Body=body, ContentType=content_type)
         record = {
@@ -80,7 +87,7 @@ class Stack:
                 },
             },
         }
-        self.runtime.handle({"Records": [record]}, Context())
+        return {"Records": [record]}
 
     def uri(self, key: str) -> str:
         return f"s3://{self.bucket}/{key}"
@@ -102,6 +109,43 @@ def stack(emulated_aws: MotoServer, monkeypatch: pytest.MonkeyPatch) -> Stack:  
     monkeypatch.setenv("FILETRAIL_TABLE", table)
     monkeypatch.setenv("FILETRAIL_BUCKET", bucket)
     return Stack(bucket, table, session, runtime, queue_url)
+
+
+@dataclass
+class Processing:
+    """Plays Lambda's event source for the stack's queue: each message body (an S3
+    notification) goes to the handler, then the message is deleted. `gate` holds each
+    message until it returns True (a test's condition on what the CLI printed first)."""
+
+    stack: Stack
+    gate: Callable[[], bool] = lambda: True
+    handled: int = 0
+    _stop: threading.Event = field(default_factory=threading.Event)
+
+    def run(self) -> None:
+        sqs = self.stack.session.client("sqs")
+        while not self._stop.is_set():
+            response = sqs.receive_message(QueueUrl=self.stack.queue_url, WaitTimeSeconds=1)
+            for message in response.get("Messages", []):
+                while not self.gate() and not self._stop.wait(0.05):
+                    pass
+                self.stack.runtime.handle(json.loads(message["Body"]), Context())
+                sqs.delete_message(
+                    QueueUrl=self.stack.queue_url, ReceiptHandle=message["ReceiptHandle"]
+                )
+                self.handled += 1
+
+
+@pytest.fixture
+def processing(stack: Stack, monkeypatch: pytest.MonkeyPatch) -> Iterator[Processing]:
+    # The handler logs to stdout, as in Lambda; here stdout is the CLI's under test.
+    monkeypatch.setattr(logging.getLogger(LOGGER_NAME), "disabled", True)
+    worker = Processing(stack)
+    thread = threading.Thread(target=worker.run, name="cli-test-processing", daemon=True)
+    thread.start()
+    yield worker
+    worker._stop.set()
+    thread.join()
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -162,3 +163,33 @@ def test_aws_region_variable_is_honoured(stack, cli, monkeypatch):
 
     assert result.code == 0, result.err
     assert result.json()["status"] == "SUCCESS"
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A port that was just free: nothing listens on it."""
+    probe = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    probe.bind(("127.0.0.1", 0))
+    port = int(probe.getsockname()[1])
+    probe.close()
+    return port
+
+
+def test_unreachable_endpoint_says_it_cannot_connect_to_it(stack, cli, closed_port):
+    endpoint = f"http://127.0.0.1:{closed_port}"
+
+    result = cli("list", "--endpoint-url", endpoint)
+
+    assert result.code == 1
+    _one_clean_line(result)
+    assert f"cannot connect to the endpoint {endpoint}" in result.err
+    assert "throttling" not in result.err
+    assert "PROCESSING" not in result.err
+
+
+def test_unreachable_loopback_endpoint_hints_at_local_mode(stack, cli, closed_port):
+    result = cli("status", "a.txt", "--endpoint-url", f"http://localhost:{closed_port}")
+
+    assert result.code == 1
+    _one_clean_line(result)
+    assert "`filetrail local`" in result.err

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import io
 import json
+import sys
 from urllib.parse import unquote_plus
 
 
@@ -63,3 +65,34 @@ def test_reprocess_of_an_unknown_file_fails(stack, cli):
 
     assert result.code == 1
     assert "no status for" in result.err
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_reprocess_wait_shows_progress_on_a_terminal(stack, cli, processing, monkeypatch):
+    stack.upload("a.txt", b"hello")
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    # The handler only runs once the spinner is up, so the wait is certain to be shown.
+    processing.gate = lambda: "waiting for the outcome of reprocess" in terminal.getvalue()
+
+    result = cli("reprocess", stack.uri("a.txt"), "--queue-url", stack.queue_url, "--wait")
+
+    assert result.code == 0, terminal.getvalue()
+    assert "s)" in terminal.getvalue()  # the seconds waited
+    assert "STORED" in result.out
+
+
+def test_reprocess_wait_is_quiet_when_not_a_terminal(stack, cli, processing):
+    stack.upload("a.txt", b"hello")
+
+    result = cli(
+        "reprocess", stack.uri("a.txt"), "--queue-url", stack.queue_url, "--wait", "--json"
+    )
+
+    assert result.code == 0, result.err
+    assert result.err == ""
+    assert result.json()["outcome"]["type"] == "STORED"

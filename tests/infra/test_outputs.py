@@ -46,19 +46,18 @@ def test_dashboard_url_opens_the_dashboard_in_its_region(stack: Deployment) -> N
 
 def test_filetrail_command_parses_with_the_cli() -> None:
     line = filetrail_command_line(
-        region="eu-west-1", table="audit-1", bucket="uploads 1", function="fn-1", index_shards=16
+        region="eu-west-1", table="audit-1", bucket="uploads 1", index_shards=16
     )
     argv = shlex.split(line)
     assert argv[0] == "filetrail"
     args = build_parser().parse_args(argv[1:])
-    assert (
-        args.command,
-        args.region,
-        args.table,
-        args.bucket,
-        args.function,
-        args.index_shards,
-    ) == ("list", "eu-west-1", "audit-1", "uploads 1", "fn-1", 16)
+    assert (args.command, args.region, args.table, args.bucket, args.index_shards) == (
+        "list",
+        "eu-west-1",
+        "audit-1",
+        "uploads 1",
+        16,
+    )
 
 
 @pytest.fixture
