@@ -22,7 +22,6 @@ from tests.hostile.metrics import metric_counts
 from tests.stress.harness import LineCapture, Workload, build_workload, write_summary
 from tests.stress.invariants import Report, check
 from tests.stress.options import full_size
-from tests.stress.server import one_backup_per_table
 from tests.support.pipeline import receive_all
 from tests.support.s3_events import created_record, removed_record
 
@@ -90,7 +89,7 @@ def run(request: pytest.FixtureRequest) -> Iterator[LoadRun]:
     sizes = FULL if full else SMALL
     capture = LineCapture()
     logging.getLogger("filetrail.local.dispatcher").setLevel(logging.ERROR)
-    with one_backup_per_table(), LocalStack(workers=DISPATCHERS, log_handler=capture) as stack:
+    with LocalStack(workers=DISPATCHERS, log_handler=capture) as stack:
         assert stack.endpoints is not None
         assert stack.dispatcher is not None
         s3, sqs = stack.client("s3"), stack.client("sqs")
