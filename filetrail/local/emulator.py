@@ -25,7 +25,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-from filetrail.local import transactions
+from filetrail.local import queues, transactions
 
 _UNLOCKED_TARGETS = frozenset({"AmazonSQS.ReceiveMessage"})
 
@@ -45,9 +45,10 @@ class AtomicRequests:
 
 
 def patch_moto() -> None:
-    """moto as filetrail runs it (process-wide, idempotent): transactions whose cost does
-    not grow with the table."""
+    """moto as filetrail runs it (process-wide, idempotent): transactions and queues whose
+    cost does not grow with what they hold."""
     transactions.install()
+    queues.install()
 
 
 class AtomicMotoServer(ThreadedMotoServer):
