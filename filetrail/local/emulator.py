@@ -51,6 +51,13 @@ def patch_moto() -> None:
     queues.install()
 
 
+class _QuietRequestHandler(MotoRequestHandler):
+    """werkzeug formats a line for every request before its logger (at ERROR) drops it."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
 class AtomicMotoServer(ThreadedMotoServer):
     """`ThreadedMotoServer` whose requests are atomic (see the module docstring)."""
 
@@ -61,7 +68,7 @@ class AtomicMotoServer(ThreadedMotoServer):
     def _server_entry(self) -> None:
         app = AtomicRequests(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(
-            self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+            self._ip_address, self._port, app, True, request_handler=_QuietRequestHandler
         )
         self._server_ready_event.set()
         self._server.serve_forever()
