@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from handlers import tracing
 MAX_ATTEMPTS = 3
 RETRY_DELAY_SECONDS = 1
 POLL_WAIT_SECONDS = 1
+# Messages per receive, as Lambda's SQS event source polls; each is still its own invocation.
+RECEIVE_BATCH = 10
 DEAD_LETTER_REASON = "RETRIES_EXHAUSTED"
 LAMBDA_ORIGIN = "AWS::Lambda::Function"
 
@@ -94,17 +97,24 @@ class Dispatcher:
         for thread in self._threads:
             thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float | None = None) -> int:
+        """Stop polling and wait up to `timeout` seconds for invocations under way.
+
+        Returns how many are still running: their threads are abandoned (daemons) and their
+        messages stay in the queue, as a Lambda cut off at its timeout leaves its own.
+        """
         self._stop.set()
+        deadline = None if timeout is None else time.monotonic() + timeout
         for thread in self._threads:
-            thread.join()
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return sum(1 for thread in self._threads if thread.is_alive())
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
                 response = self._sqs.receive_message(
                     QueueUrl=self._queue_url,
-                    MaxNumberOfMessages=1,
+                    MaxNumberOfMessages=RECEIVE_BATCH,
                     WaitTimeSeconds=POLL_WAIT_SECONDS,
                     AttributeNames=["All"],
                     MessageAttributeNames=["All"],
@@ -115,8 +125,25 @@ class Dispatcher:
                 logger.warning("receive from %s failed: %s", self._queue_url, error)
                 self._stop.wait(RETRY_DELAY_SECONDS)
                 continue
-            for message in response.get("Messages", []):
+            messages = response.get("Messages", [])
+            for index, message in enumerate(messages):
+                if self._stop.is_set():
+                    self._release(messages[index:])
+                    break
                 self.invoke(message)
+
+    def _release(self, messages: list[dict[str, Any]]) -> None:
+        """Received but never invoked: visible again now, for whoever reads the queue next."""
+        for message in messages:
+            try:
+                self._sqs.change_message_visibility(
+                    QueueUrl=self._queue_url,
+                    ReceiptHandle=message["ReceiptHandle"],
+                    VisibilityTimeout=0,
+                )
+            except (ClientError, BotoCoreError) as error:
+                # It comes back on its own when the visibility timeout ends.
+                logger.warning("could not release message %s: %s", message["MessageId"], error)
 
     def invoke(self, message: dict[str, Any]) -> None:
         """One Lambda invocation for one message, then delete, retry or dead-letter it."""
