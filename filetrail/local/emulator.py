@@ -25,7 +25,7 @@ from moto.moto_server.werkzeug_app import (
 )
 from werkzeug.serving import make_server
 
-from filetrail.local import queues, transactions
+from filetrail.local import notifications, queues, transactions
 
 _UNLOCKED_TARGETS = frozenset({"AmazonSQS.ReceiveMessage"})
 
@@ -46,9 +46,10 @@ class AtomicRequests:
 
 def patch_moto() -> None:
     """moto as filetrail runs it (process-wide, idempotent): transactions and queues whose
-    cost does not grow with what they hold."""
+    cost does not grow with what they hold, and the S3 notifications AWS sends."""
     transactions.install()
     queues.install()
+    notifications.install()
 
 
 class _QuietRequestHandler(MotoRequestHandler):

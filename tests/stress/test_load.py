@@ -1,7 +1,7 @@
 """Load through local mode: `filetrail local`'s stack (moto HTTP server, queue, dispatcher)
-with 8 concurrent dispatchers, real-format notifications injected into its queue (moto's
-own lack sequencer and versionId): 10% delivered twice, 10% out of order, 50 keys uploaded
-several times (full size: 1,000 uploads; default run: 60)."""
+with 8 concurrent dispatchers, real-format notifications injected into its queue instead of
+the bucket's own, so the workload decides what is delivered: 10% twice, 10% out of order,
+50 keys uploaded several times (full size: 1,000 uploads; default run: 60)."""
 
 from __future__ import annotations
 
