@@ -126,11 +126,30 @@ class Dispatcher:
                 self._stop.wait(RETRY_DELAY_SECONDS)
                 continue
             messages = response.get("Messages", [])
+            done: list[dict[str, Any]] = []
             for index, message in enumerate(messages):
                 if self._stop.is_set():
                     self._release(messages[index:])
                     break
-                self.invoke(message)
+                if self.invoke(message):
+                    done.append(message)
+            self._delete(done)
+
+    def _delete(self, messages: list[dict[str, Any]]) -> None:
+        """Processed messages leave the queue together, as Lambda deletes a batch."""
+        if not messages:
+            return
+        entries = [
+            {"Id": str(n), "ReceiptHandle": message["ReceiptHandle"]}
+            for n, message in enumerate(messages)
+        ]
+        try:
+            failed = self._sqs.delete_message_batch(QueueUrl=self._queue_url, Entries=entries)
+        except (ClientError, BotoCoreError) as error:
+            logger.warning("could not delete %d processed message(s): %s", len(entries), error)
+            return
+        for failure in failed.get("Failed", []):
+            logger.warning("could not delete a processed message: %s", failure.get("Message"))
 
     def _release(self, messages: list[dict[str, Any]]) -> None:
         """Received but never invoked: visible again now, for whoever reads the queue next."""
@@ -145,8 +164,9 @@ class Dispatcher:
                 # It comes back on its own when the visibility timeout ends.
                 logger.warning("could not release message %s: %s", message["MessageId"], error)
 
-    def invoke(self, message: dict[str, Any]) -> None:
-        """One Lambda invocation for one message, then delete, retry or dead-letter it."""
+    def invoke(self, message: dict[str, Any]) -> bool:
+        """One Lambda invocation for one message; True when it succeeded (delete it), else
+        it is retried or dead-lettered here."""
         request_id = str(uuid.uuid4())
         context = LambdaContext(self._function, request_id, self._region)
         event = {"Records": [self._record(message)]}
@@ -164,15 +184,13 @@ class Dispatcher:
             else:
                 reason = self._failures.take()
         self.stats.add(invocations=1)
+        if message["MessageId"] not in failed:
+            return True
         try:
-            if message["MessageId"] in failed:
-                self._retry_or_dead_letter(message, reason or "the handler reported a failure")
-            else:
-                self._sqs.delete_message(
-                    QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"]
-                )
+            self._retry_or_dead_letter(message, reason or "the handler reported a failure")
         except (ClientError, BotoCoreError) as error:
             logger.warning("could not settle message %s: %s", message["MessageId"], error)
+        return False
 
     def _retry_or_dead_letter(self, message: dict[str, Any], reason: str) -> None:
         attempts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))

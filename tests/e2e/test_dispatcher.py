@@ -132,3 +132,26 @@ def test_messages_received_but_not_invoked_are_visible_again_after_stop(queues):
         QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
     )["Attributes"]["ApproximateNumberOfMessages"]
     assert visible == "2"
+
+
+def test_processed_messages_leave_the_queue(queues):
+    sqs, queue_url, _ = queues
+    dispatcher = _dispatcher(queues, lambda event, context: {"batchItemFailures": []})
+    sqs.send_message_batch(
+        QueueUrl=queue_url,
+        Entries=[{"Id": str(n), "MessageBody": json.dumps({"n": n})} for n in range(3)],
+    )
+    dispatcher.start()
+
+    def drained():
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return all(value == "0" for value in attributes.values())
+
+    try:
+        poll(drained, what="the processed messages deleted")
+    finally:
+        dispatcher.stop()
+    assert dispatcher.stats.invocations == 3
