@@ -2,7 +2,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: setup test lint typecheck unit demo stress bench clean
+.PHONY: setup test lint typecheck unit demo stress bench bench-local clean
 
 setup: $(STAMP)
 
@@ -28,8 +28,12 @@ demo: setup
 stress: setup
 	$(VENV)/bin/pytest -q -m stress --run-stress
 
-bench: setup
+bench: setup bench-local
 	$(PY) -m bench
+
+# Local mode under load (1,000 uploads), beside local mode on moto as shipped (250).
+bench-local: setup
+	$(PY) -m bench.local
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build
