@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed-stamp
 # dev and Pulumi extras: a first `make demo` installs those alone.
 RUNTIME_STAMP := $(VENV)/.runtime-stamp
 
-.PHONY: setup test lint typecheck unit demo stress bench mutation clean
+.PHONY: setup test lint typecheck unit demo stress bench bench-local mutation clean
 
 setup: $(STAMP)
 
@@ -36,7 +36,7 @@ demo: $(RUNTIME_STAMP)
 stress: setup
 	$(VENV)/bin/pytest -q -m stress --run-stress
 
-bench: setup
+bench: setup bench-local
 	$(PY) -m bench
 
 # Mutation testing of the core (docs/mutation.md); not part of `make test`. Narrow it with
@@ -47,6 +47,10 @@ mutation: setup
 	$(PY) -m pip install --quiet -e '.[mutation]'
 	$(VENV)/bin/mutmut run --max-children $(MUTATION_JOBS) $(MUTANTS)
 	$(VENV)/bin/mutmut results
+
+# Local mode under load (1,000 uploads), beside local mode on moto as shipped (250).
+bench-local: setup
+	$(PY) -m bench.local
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build mutants

@@ -89,7 +89,7 @@ def run_demo() -> int:
             )
         _wait(out, "first uploads", [_outcomes(store, s.key, 1) for s in SAMPLES], deadline)
         s3.put_object(Bucket=BUCKET, Key=TWICE, Body=SECOND_UPLOAD, ContentType="image/png")
-        _delete_every_version(s3, DELETED)
+        s3.delete_object(Bucket=BUCKET, Key=DELETED)  # a delete marker, as `aws s3 rm` makes
         _wait(
             out,
             "second upload and delete",
@@ -168,14 +168,6 @@ def _wait(out: Console, what: str, checks: list[Check], deadline: float) -> None
             if time.monotonic() > deadline:
                 raise CliError(f"the demo timed out waiting for {what}")
             time.sleep(POLL_SECONDS)  # polling interval of a deadline-bounded wait
-
-
-def _delete_every_version(s3: Any, key: str) -> None:
-    """A permanent delete: moto notifies for it (it sends nothing for a delete marker)."""
-    listing = s3.list_object_versions(Bucket=BUCKET, Prefix=key)
-    for version in listing.get("Versions", []) + listing.get("DeleteMarkers", []):
-        if version["Key"] == key:
-            s3.delete_object(Bucket=BUCKET, Key=key, VersionId=version["VersionId"])
 
 
 def _summary(out: Console, store: AuditStore) -> None:

@@ -6,6 +6,7 @@ import sys
 
 import pytest
 
+from filetrail.local.emulator import patch_moto
 from handlers import tracing
 
 
@@ -37,3 +38,8 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     )
     if sdk_socket is not None:
         sdk_socket.close()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Every test, in-process mock or HTTP server, runs moto as local mode runs it."""
+    patch_moto()

@@ -8,6 +8,7 @@ import hashlib
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,6 +22,8 @@ from handlers import tracing
 MAX_ATTEMPTS = 3
 RETRY_DELAY_SECONDS = 1
 POLL_WAIT_SECONDS = 1
+# Messages per receive, as Lambda's SQS event source polls; each is still its own invocation.
+RECEIVE_BATCH = 10
 DEAD_LETTER_REASON = "RETRIES_EXHAUSTED"
 LAMBDA_ORIGIN = "AWS::Lambda::Function"
 
@@ -94,17 +97,24 @@ class Dispatcher:
         for thread in self._threads:
             thread.start()
 
-    def stop(self) -> None:
+    def stop(self, timeout: float | None = None) -> int:
+        """Stop polling and wait up to `timeout` seconds for invocations under way.
+
+        Returns how many are still running: their threads are abandoned (daemons) and their
+        messages stay in the queue, as a Lambda cut off at its timeout leaves its own.
+        """
         self._stop.set()
+        deadline = None if timeout is None else time.monotonic() + timeout
         for thread in self._threads:
-            thread.join()
+            thread.join(None if deadline is None else max(0.0, deadline - time.monotonic()))
+        return sum(1 for thread in self._threads if thread.is_alive())
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
                 response = self._sqs.receive_message(
                     QueueUrl=self._queue_url,
-                    MaxNumberOfMessages=1,
+                    MaxNumberOfMessages=RECEIVE_BATCH,
                     WaitTimeSeconds=POLL_WAIT_SECONDS,
                     AttributeNames=["All"],
                     MessageAttributeNames=["All"],
@@ -115,11 +125,48 @@ class Dispatcher:
                 logger.warning("receive from %s failed: %s", self._queue_url, error)
                 self._stop.wait(RETRY_DELAY_SECONDS)
                 continue
-            for message in response.get("Messages", []):
-                self.invoke(message)
+            messages = response.get("Messages", [])
+            done: list[dict[str, Any]] = []
+            for index, message in enumerate(messages):
+                if self._stop.is_set():
+                    self._release(messages[index:])
+                    break
+                if self.invoke(message):
+                    done.append(message)
+            self._delete(done)
 
-    def invoke(self, message: dict[str, Any]) -> None:
-        """One Lambda invocation for one message, then delete, retry or dead-letter it."""
+    def _delete(self, messages: list[dict[str, Any]]) -> None:
+        """Processed messages leave the queue together, as Lambda deletes a batch."""
+        if not messages:
+            return
+        entries = [
+            {"Id": str(n), "ReceiptHandle": message["ReceiptHandle"]}
+            for n, message in enumerate(messages)
+        ]
+        try:
+            failed = self._sqs.delete_message_batch(QueueUrl=self._queue_url, Entries=entries)
+        except (ClientError, BotoCoreError) as error:
+            logger.warning("could not delete %d processed message(s): %s", len(entries), error)
+            return
+        for failure in failed.get("Failed", []):
+            logger.warning("could not delete a processed message: %s", failure.get("Message"))
+
+    def _release(self, messages: list[dict[str, Any]]) -> None:
+        """Received but never invoked: visible again now, for whoever reads the queue next."""
+        for message in messages:
+            try:
+                self._sqs.change_message_visibility(
+                    QueueUrl=self._queue_url,
+                    ReceiptHandle=message["ReceiptHandle"],
+                    VisibilityTimeout=0,
+                )
+            except (ClientError, BotoCoreError) as error:
+                # It comes back on its own when the visibility timeout ends.
+                logger.warning("could not release message %s: %s", message["MessageId"], error)
+
+    def invoke(self, message: dict[str, Any]) -> bool:
+        """One Lambda invocation for one message; True when it succeeded (delete it), else
+        it is retried or dead-lettered here."""
         request_id = str(uuid.uuid4())
         context = LambdaContext(self._function, request_id, self._region)
         event = {"Records": [self._record(message)]}
@@ -137,15 +184,13 @@ class Dispatcher:
             else:
                 reason = self._failures.take()
         self.stats.add(invocations=1)
+        if message["MessageId"] not in failed:
+            return True
         try:
-            if message["MessageId"] in failed:
-                self._retry_or_dead_letter(message, reason or "the handler reported a failure")
-            else:
-                self._sqs.delete_message(
-                    QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"]
-                )
+            self._retry_or_dead_letter(message, reason or "the handler reported a failure")
         except (ClientError, BotoCoreError) as error:
             logger.warning("could not settle message %s: %s", message["MessageId"], error)
+        return False
 
     def _retry_or_dead_letter(self, message: dict[str, Any], reason: str) -> None:
         attempts = int(message.get("Attributes", {}).get("ApproximateReceiveCount", "1"))

@@ -6,6 +6,9 @@ real DynamoDB never allows), or crash copying a table another thread is changing
 makes each request atomic and filetrail survives every race *between* requests, so one
 lock per request models the service faithfully. SQS long polls are the exception: they
 wait for messages and would hold everyone else up, and moto's queues guard themselves.
+
+The server also runs moto with filetrail's fixes (`patch_moto`): whatever runs this
+emulator, local mode or a test, runs the same one.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from moto.moto_server.werkzeug_app import (
     create_backend_app,
 )
 from werkzeug.serving import make_server
+
+from filetrail.local import notifications, queues, transactions
 
 _UNLOCKED_TARGETS = frozenset({"AmazonSQS.ReceiveMessage"})
 
@@ -39,13 +44,32 @@ class AtomicRequests:
             return list(self._app(environ, start_response))
 
 
+def patch_moto() -> None:
+    """moto as filetrail runs it (process-wide, idempotent): transactions and queues whose
+    cost does not grow with what they hold, and the S3 notifications AWS sends."""
+    transactions.install()
+    queues.install()
+    notifications.install()
+
+
+class _QuietRequestHandler(MotoRequestHandler):
+    """werkzeug formats a line for every request before its logger (at ERROR) drops it."""
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        pass
+
+
 class AtomicMotoServer(ThreadedMotoServer):
     """`ThreadedMotoServer` whose requests are atomic (see the module docstring)."""
+
+    def start(self) -> None:
+        patch_moto()
+        super().start()
 
     def _server_entry(self) -> None:
         app = AtomicRequests(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(
-            self._ip_address, self._port, app, True, request_handler=MotoRequestHandler
+            self._ip_address, self._port, app, True, request_handler=_QuietRequestHandler
         )
         self._server_ready_event.set()
         self._server.serve_forever()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import signal
 import sys
@@ -10,7 +11,9 @@ from types import FrameType
 
 from filetrail import render
 from filetrail.errors import EXIT_OK
-from filetrail.local.stack import LocalStack
+from filetrail.local.stack import Leftover, LocalStack
+
+STOPPED_MESSAGE = "filetrail.local.stopped"
 
 
 def serve(*, port: int, as_json: bool) -> int:
@@ -39,4 +42,30 @@ def serve(*, port: int, as_json: bool) -> int:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+    if stack.leftover is not None:
+        _report(stack.leftover, as_json=as_json)
+    # The process ends next: without this the collector walks the emulator's whole heap
+    # several times over during interpreter shutdown (seconds, after 1,000 files).
+    gc.freeze()
     return EXIT_OK
+
+
+def _report(leftover: Leftover, *, as_json: bool) -> None:
+    """What the stop left unprocessed, on stderr (stdout holds only the ready line)."""
+    if as_json:
+        document = {
+            "message": STOPPED_MESSAGE,
+            "unprocessed": leftover.unprocessed,
+            "interrupted": leftover.interrupted,
+        }
+        sys.stderr.write(json.dumps(document) + "\n")
+        return
+    if leftover.unprocessed is None:
+        text = "stopped; could not count the notifications left in the queue"
+    elif leftover.unprocessed == 0:
+        text = "stopped; every notification was processed"
+    else:
+        text = f"stopped; {leftover.unprocessed} notification(s) left unprocessed in the queue"
+    if leftover.interrupted:
+        text += f" ({leftover.interrupted} cut off mid-invocation)"
+    sys.stderr.write(f"filetrail local {text}\n")

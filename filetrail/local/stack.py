@@ -19,6 +19,7 @@ from types import TracebackType
 from typing import Any
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from filetrail.errors import CliError
 from filetrail.local.dispatcher import Dispatcher, FailureCapture
@@ -38,10 +39,20 @@ DLQ = "filetrail-local-dlq"
 FUNCTION = "filetrail-local-handler"
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 QUEUE_VISIBILITY_SECONDS = 30
+# How long a stop waits for invocations under way; SIGTERM must end the process within 5 s.
+STOP_GRACE_SECONDS = 2.0
 # Variables that would send the handler's clients somewhere other than the emulator.
 _ENDPOINT_VARIABLES = tuple(
     f"AWS_ENDPOINT_URL_{service}" for service in ("S3", "DYNAMODB", "SQS", "XRAY")
 )
+
+
+@dataclass(frozen=True)
+class Leftover:
+    """What a stop left undone."""
+
+    unprocessed: int | None  # notifications still in the queue (None: could not be counted)
+    interrupted: int  # invocations cut off when the grace period ended
 
 
 @dataclass(frozen=True)
@@ -94,7 +105,9 @@ class LocalStack:
         self._saved_env: dict[str, str | None] = {}
         self._saved_handlers: list[logging.Handler] = []
         self._failures = FailureCapture()
+        self._sqs: Any = None
         self.dispatcher: Dispatcher | None = None
+        self.leftover: Leftover | None = None
         self.endpoints: Endpoints | None = None
         self.session: boto3.session.Session | None = None
 
@@ -167,6 +180,7 @@ class LocalStack:
             dlq_url,
             Settings.from_env(settings).status_index_shards,
         )
+        self._sqs = sqs
         self._relay = XRayRelay(xray)
         self._relay.start()
         self._patch_environment(endpoint, self._relay.address)
@@ -187,8 +201,10 @@ class LocalStack:
         return self.endpoints
 
     def stop(self) -> None:
+        """Stop within a bounded time; `leftover` then says what was not processed."""
         if self.dispatcher is not None:
-            self.dispatcher.stop()
+            interrupted = self.dispatcher.stop(timeout=STOP_GRACE_SECONDS)
+            self.leftover = Leftover(self._queued(), interrupted)
             self.dispatcher = None
         if self._relay is not None:
             self._relay.stop()
@@ -198,6 +214,19 @@ class LocalStack:
             self._server = None
         self._restore_handler_logs()
         self._restore_environment()
+
+    def _queued(self) -> int | None:
+        """Messages in the notification queue, waiting or in flight."""
+        if self.endpoints is None:
+            return None
+        names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+        try:
+            attributes = self._sqs.get_queue_attributes(
+                QueueUrl=self.endpoints.queue_url, AttributeNames=names
+            )["Attributes"]
+        except (ClientError, BotoCoreError):
+            return None
+        return sum(int(attributes.get(name, 0)) for name in names)
 
     def client(self, service: str) -> Any:
         """A client on the emulator (for uploads in the demo and tests)."""

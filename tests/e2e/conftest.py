@@ -9,7 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import IO, Any, TypeVar
 
 import boto3
 import pytest
@@ -50,11 +50,12 @@ def poll(check: Callable[[], T | None], *, timeout: float = 20.0, what: str = "c
 
 
 class LocalProcess:
-    def __init__(self) -> None:
+    def __init__(self, stderr: IO[str] | None = None) -> None:
+        """`stderr`: a file for the process's log lines (default: discarded)."""
         self.process = subprocess.Popen(  # noqa: S603 - our own command
             filetrail_command("local", "--json"),
             stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
+            stderr=stderr or subprocess.DEVNULL,
             text=True,
             env=child_environment(),
         )

@@ -69,3 +69,89 @@ def test_failed_message_is_tried_three_times_then_dead_lettered_with_the_error(q
     assert body["error"] == "RuntimeError: table is on fire"
     assert body["record"] == {"Records": []}
     assert "Messages" not in sqs.receive_message(QueueUrl=queue_url)
+
+
+class BlockingHandler:
+    """Holds its first invocation until released."""
+
+    def __init__(self) -> None:
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def __call__(self, event, context):
+        self.entered.set()
+        self.release.wait(timeout=20)
+        return {"batchItemFailures": []}
+
+
+def _dispatcher(queues, handler) -> Dispatcher:
+    sqs, queue_url, dlq_url = queues
+    return Dispatcher(
+        sqs=sqs,
+        queue_url=queue_url,
+        queue_arn="arn:aws:sqs:us-east-1:123456789012:dispatch",
+        dlq_url=dlq_url,
+        handler=handler,
+        function_name="fn",
+        region="us-east-1",
+        failures=FailureCapture(),
+        workers=1,
+    )
+
+
+def test_stop_reports_an_invocation_still_running_after_the_grace_period(queues):
+    sqs, queue_url, _ = queues
+    handler = BlockingHandler()
+    dispatcher = _dispatcher(queues, handler)
+    sqs.send_message(QueueUrl=queue_url, MessageBody="{}")
+    dispatcher.start()
+    poll(handler.entered.is_set, what="the first invocation")
+
+    still_running = dispatcher.stop(timeout=0.1)
+
+    handler.release.set()
+    assert still_running == 1
+
+
+def test_messages_received_but_not_invoked_are_visible_again_after_stop(queues):
+    sqs, queue_url, _ = queues
+    handler = BlockingHandler()
+    dispatcher = _dispatcher(queues, handler)
+    sqs.send_message_batch(
+        QueueUrl=queue_url,
+        Entries=[{"Id": str(n), "MessageBody": json.dumps({"n": n})} for n in range(3)],
+    )
+    dispatcher.start()
+    poll(handler.entered.is_set, what="the first invocation")
+    dispatcher.stop(timeout=0)
+
+    handler.release.set()
+
+    assert dispatcher.stop(timeout=10) == 0
+    visible = sqs.get_queue_attributes(
+        QueueUrl=queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+    )["Attributes"]["ApproximateNumberOfMessages"]
+    assert visible == "2"
+
+
+def test_processed_messages_leave_the_queue(queues):
+    sqs, queue_url, _ = queues
+    dispatcher = _dispatcher(queues, lambda event, context: {"batchItemFailures": []})
+    sqs.send_message_batch(
+        QueueUrl=queue_url,
+        Entries=[{"Id": str(n), "MessageBody": json.dumps({"n": n})} for n in range(3)],
+    )
+    dispatcher.start()
+
+    def drained():
+        attributes = sqs.get_queue_attributes(
+            QueueUrl=queue_url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        return all(value == "0" for value in attributes.values())
+
+    try:
+        poll(drained, what="the processed messages deleted")
+    finally:
+        dispatcher.stop()
+    assert dispatcher.stats.invocations == 3

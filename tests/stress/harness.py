@@ -25,7 +25,7 @@ from handlers.app import Runtime, build_runtime
 from handlers.events import parse_s3_record
 from handlers.logs import LOGGER_NAME, JsonFormatter
 from tests.stress.invariants import ON_FAILURE_CONDITION, Ledger
-from tests.stress.server import locked_moto_server, one_backup_per_table
+from tests.stress.server import locked_moto_server
 from tests.support.pipeline import TABLE, LambdaContext, Pipeline, provision, receive_all
 from tests.support.samples import PDF, PE_EXE, PNG
 
@@ -75,7 +75,6 @@ def stack() -> Iterator[Stack]:
     """A fresh emulator and pipeline; retry delays zeroed (decisions unchanged)."""
     with (
         pytest.MonkeyPatch.context() as patch,
-        one_backup_per_table(),
         locked_moto_server() as server,
     ):
         for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_REGION"):

@@ -1,7 +1,7 @@
 """Load through local mode: `filetrail local`'s stack (moto HTTP server, queue, dispatcher)
-with 8 concurrent dispatchers, real-format notifications injected into its queue (moto's
-own lack sequencer and versionId): 10% delivered twice, 10% out of order, 50 keys uploaded
-several times (full size: 1,000 uploads; default run: 60)."""
+with 8 concurrent dispatchers, real-format notifications injected into its queue instead of
+the bucket's own, so the workload decides what is delivered: 10% twice, 10% out of order,
+50 keys uploaded several times (full size: 1,000 uploads; default run: 60)."""
 
 from __future__ import annotations
 
@@ -28,7 +28,6 @@ from tests.stress.harness import (
 )
 from tests.stress.invariants import Report, check
 from tests.stress.options import full_size
-from tests.stress.server import one_backup_per_table
 from tests.support.pipeline import receive_all
 from tests.support.s3_events import created_record, removed_record
 
@@ -118,7 +117,7 @@ def run(request: pytest.FixtureRequest) -> Iterator[LoadRun]:
     sizes = FULL if full else SMALL
     capture = LineCapture()
     logging.getLogger("filetrail.local.dispatcher").setLevel(logging.ERROR)
-    with one_backup_per_table(), LocalStack(workers=DISPATCHERS, log_handler=capture) as stack:
+    with LocalStack(workers=DISPATCHERS, log_handler=capture) as stack:
         assert stack.endpoints is not None
         assert stack.dispatcher is not None
         s3, sqs = stack.client("s3"), stack.client("sqs")
