@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed-stamp
 # dev and Pulumi extras: a first `make demo` installs those alone.
 RUNTIME_STAMP := $(VENV)/.runtime-stamp
 
-.PHONY: setup test lint typecheck unit demo stress bench bench-local mutation clean
+.PHONY: setup test lint typecheck unit demo stress bench bench-local bench-notify mutation clean
 
 setup: $(STAMP)
 
@@ -36,7 +36,7 @@ demo: $(RUNTIME_STAMP)
 stress: setup
 	$(VENV)/bin/pytest -q -m stress --run-stress
 
-bench: setup bench-local
+bench: setup bench-local bench-notify
 	$(PY) -m bench
 
 # Mutation testing of the core (docs/mutation.md); not part of `make test`. Narrow it with
@@ -51,6 +51,10 @@ mutation: setup
 # Local mode under load (1,000 uploads), beside local mode on moto as shipped (250).
 bench-local: setup
 	$(PY) -m bench.local
+
+# Outcome-to-consumer latency of file-event notifications, beside polling the index.
+bench-notify: setup
+	$(PY) -m bench.notify_latency
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis build mutants

@@ -6,6 +6,7 @@ until each outcome is recorded, then shows the outcomes, one history and one tra
 
 from __future__ import annotations
 
+import json
 import logging
 import shutil
 import sys
@@ -83,6 +84,7 @@ def run_demo() -> int:
         deadline = time.monotonic() + DEADLINE_SECONDS
         endpoint = stack.endpoints.endpoint_url if stack.endpoints else "?"
         out.print(render.text(f"local stack on {endpoint}"))
+        consumer = _subscribe(stack)
         for sample in SAMPLES:
             s3.put_object(
                 Bucket=BUCKET, Key=sample.key, Body=sample.body, ContentType=sample.content_type
@@ -97,6 +99,7 @@ def run_demo() -> int:
             deadline,
         )
         _summary(out, store)
+        _notifications(out, consumer, store, deadline)
         events = list(store.iter_events(schema.document_id(BUCKET, TWICE)))
         render.history(out, f"history of s3://{BUCKET}/{TWICE}", events)
         _trace(out, stack.client("xray"), store, deadline)
@@ -154,6 +157,58 @@ def _deleted(store: AuditStore, key: str) -> Check:
         return item is not None and item.status == Status.DELETED
 
     return check
+
+
+@dataclass(frozen=True)
+class Consumer:
+    sqs: Any
+    queue_url: str
+
+
+def _subscribe(stack: LocalStack) -> Consumer:
+    """A consumer's own queue on the file-events topic, as an application would have."""
+    sqs = stack.client("sqs")
+    url = sqs.create_queue(QueueName="filetrail-demo-consumer")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    topic = stack.endpoints.events_topic_arn if stack.endpoints else ""
+    stack.client("sns").subscribe(
+        TopicArn=topic,
+        Protocol="sqs",
+        Endpoint=arn,
+        Attributes={"RawMessageDelivery": "true"},
+    )
+    return Consumer(sqs, url)
+
+
+def _notifications(out: Console, consumer: Consumer, store: AuditStore, deadline: float) -> None:
+    """Every announced event of the demo's files, as the consumer's queue received it."""
+    announced = {
+        f"{e.document_id}/{e.seq}"
+        for sample in SAMPLES
+        for e in store.iter_events(schema.document_id(BUCKET, sample.key))
+        if str(e.type) in schema.ANNOUNCED_EVENT_TYPES
+    }
+    received: dict[str, dict[str, Any]] = {}
+
+    def all_received() -> bool:
+        batch = consumer.sqs.receive_message(QueueUrl=consumer.queue_url, MaxNumberOfMessages=10)
+        for message in batch.get("Messages", []):
+            body = json.loads(message["Body"])
+            received[body["id"]] = body
+            consumer.sqs.delete_message(
+                QueueUrl=consumer.queue_url, ReceiptHandle=message["ReceiptHandle"]
+            )
+        return announced <= set(received)
+
+    _wait(out, "file-event notifications", [all_received], deadline)
+    table = Table(title="notifications published (file-events topic)", title_justify="left")
+    for name in ("type", "file", "id"):
+        table.add_column(name)
+    for body in sorted(received.values(), key=lambda b: (b["subject"], b["data"]["seq"])):
+        table.add_row(*(render.text(body[field]) for field in ("type", "subject", "id")))
+    out.print(table)
 
 
 def _wait(out: Console, what: str, checks: list[Check], deadline: float) -> None:

@@ -24,10 +24,13 @@ from botocore.exceptions import BotoCoreError, ClientError
 from filetrail.errors import CliError
 from filetrail.local.dispatcher import Dispatcher, FailureCapture
 from filetrail.local.emulator import AtomicMotoServer
+from filetrail.local.stream_relay import StreamRelay
 from filetrail.local.xray_relay import XRayRelay
 from handlers import schema
 from handlers.app import build_runtime
 from handlers.logs import LOGGER_NAME, JsonFormatter
+from handlers.notification import stream_filter_pattern
+from handlers.notifier import build_notifier
 from handlers.settings import Settings
 
 HOST = "127.0.0.1"
@@ -35,6 +38,7 @@ REGION = "us-east-1"
 BUCKET = "filetrail-local-uploads"
 TABLE = "filetrail-local-audit"
 QUEUE = "filetrail-local-notifications"
+EVENTS_TOPIC = "filetrail-local-file-events"
 DLQ = "filetrail-local-dlq"
 FUNCTION = "filetrail-local-handler"
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
@@ -43,7 +47,8 @@ QUEUE_VISIBILITY_SECONDS = 30
 STOP_GRACE_SECONDS = 2.0
 # Variables that would send the handler's clients somewhere other than the emulator.
 _ENDPOINT_VARIABLES = tuple(
-    f"AWS_ENDPOINT_URL_{service}" for service in ("S3", "DYNAMODB", "SQS", "XRAY")
+    f"AWS_ENDPOINT_URL_{service}"
+    for service in ("S3", "DYNAMODB", "SQS", "XRAY", "SNS", "DYNAMODBSTREAMS")
 )
 
 
@@ -64,10 +69,11 @@ class Endpoints:
     queue_url: str
     dlq_url: str
     status_index_shards: int = schema.DEFAULT_STATUS_INDEX_SHARDS
+    events_topic_arn: str = ""
 
     def to_json(self) -> dict[str, str]:
         """The ready line's document (DESIGN.md): these keys, in this order."""
-        document = asdict(self)
+        document: dict[str, Any] = asdict(self)
         # Not a key of the ready line (a contract); `environment` exports it for the CLI.
         del document["status_index_shards"]
         return document
@@ -107,6 +113,7 @@ class LocalStack:
         self._failures = FailureCapture()
         self._sqs: Any = None
         self.dispatcher: Dispatcher | None = None
+        self.stream_relay: StreamRelay | None = None
         self.leftover: Leftover | None = None
         self.endpoints: Endpoints | None = None
         self.session: boto3.session.Session | None = None
@@ -147,7 +154,11 @@ class LocalStack:
         sqs: Any = self.session.client("sqs", endpoint_url=endpoint)
         dynamodb: Any = self.session.client("dynamodb", endpoint_url=endpoint)
         xray: Any = self.session.client("xray", endpoint_url=endpoint)
-        dynamodb.create_table(**schema.create_table_request(TABLE))
+        # The stream is the notifier's outbox, as on a deployed stack.
+        dynamodb.create_table(**schema.create_table_request(TABLE, stream=True))
+        topic_arn = self.session.client("sns", endpoint_url=endpoint).create_topic(
+            Name=EVENTS_TOPIC
+        )["TopicArn"]
         s3.create_bucket(Bucket=BUCKET)
         s3.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
         dlq_url = sqs.create_queue(QueueName=DLQ)["QueueUrl"]
@@ -179,6 +190,7 @@ class LocalStack:
             queue_url,
             dlq_url,
             Settings.from_env(settings).status_index_shards,
+            topic_arn,
         )
         self._sqs = sqs
         self._relay = XRayRelay(xray)
@@ -198,6 +210,15 @@ class LocalStack:
             workers=self._workers,
         )
         self.dispatcher.start()
+        notifier = build_notifier({schema.ENV_TOPIC_ARN: topic_arn}, session=self.session)
+        stream_arn = dynamodb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
+        self.stream_relay = StreamRelay(
+            self.session.client("dynamodbstreams", endpoint_url=endpoint),
+            stream_arn,
+            stream_filter_pattern(),
+            notifier.handle,
+        )
+        self.stream_relay.start()
         return self.endpoints
 
     def stop(self) -> None:
@@ -206,6 +227,9 @@ class LocalStack:
             interrupted = self.dispatcher.stop(timeout=STOP_GRACE_SECONDS)
             self.leftover = Leftover(self._queued(), interrupted)
             self.dispatcher = None
+        if self.stream_relay is not None:
+            self.stream_relay.stop()
+            self.stream_relay = None
         if self._relay is not None:
             self._relay.stop()
             self._relay = None

@@ -40,6 +40,7 @@ def test_ready_line_has_the_documented_keys_in_order(local):
         "table",
         "queue_url",
         "dlq_url",
+        "events_topic_arn",
     ]
     assert local.ready["endpoint_url"].startswith("http://127.0.0.1:")
 
