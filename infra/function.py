@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -73,6 +74,63 @@ def environment(
     }
 
 
+def log_group_and_role(
+    prefix: str, cfg: PipelineConfig, parent: pulumi.Resource
+) -> tuple[aws.cloudwatch.LogGroup, aws.iam.Role]:
+    """A function's own log group and role (its policy is the caller's).
+
+    The log group is created before the function so Lambda never creates it (unbounded
+    retention) and the role needs no logs:CreateLogGroup.
+    """
+    opts = pulumi.ResourceOptions(parent=parent)
+    log_group = aws.cloudwatch.LogGroup(
+        f"{prefix}-logs", retention_in_days=cfg.log_retention_days, opts=opts
+    )
+    role = aws.iam.Role(
+        f"{prefix}-role",
+        assume_role_policy=pulumi.Output.json_dumps(iam.lambda_assume_role_policy()),
+        opts=opts,
+    )
+    return log_group, role
+
+
+def traced_function(
+    resource_name: str,
+    *,
+    cfg: PipelineConfig,
+    archive: BuiltArchive,
+    handler: str,
+    memory_size_mb: int,
+    timeout_seconds: int,
+    variables: Mapping[str, pulumi.Input[str]],
+    role: aws.iam.Role,
+    log_group: aws.cloudwatch.LogGroup,
+    role_policy: aws.iam.RolePolicy,
+    parent: pulumi.Resource,
+) -> aws.lambda_.Function:
+    """One of filetrail's functions: the shared archive, X-Ray active, JSON logs to its group."""
+    return aws.lambda_.Function(
+        resource_name,
+        runtime=RUNTIME,
+        handler=handler,
+        architectures=[cfg.architecture],
+        code=pulumi.FileArchive(str(archive.path)),
+        source_code_hash=archive.sha256_base64,
+        role=role.arn,
+        memory_size=memory_size_mb,
+        timeout=timeout_seconds,
+        reserved_concurrent_executions=cfg.reserved_concurrency,
+        tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
+        logging_config=aws.lambda_.FunctionLoggingConfigArgs(
+            log_format="JSON",
+            log_group=log_group.name,
+            application_log_level=application_log_level(cfg.log_level),
+        ),
+        environment=aws.lambda_.FunctionEnvironmentArgs(variables=dict(variables)),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[log_group, role_policy]),
+    )
+
+
 def processing_function(
     name: str,
     *,
@@ -86,18 +144,7 @@ def processing_function(
     if archive.bytecode_version is None:
         pulumi.log.warn(SOURCES_ONLY_WARNING)
     dlq = dead_letter_queue(name, parent)
-    # Created before the function so Lambda never creates it (unbounded retention) and the
-    # role needs no logs:CreateLogGroup.
-    log_group = aws.cloudwatch.LogGroup(
-        f"{name}-function-logs",
-        retention_in_days=cfg.log_retention_days,
-        opts=opts,
-    )
-    role = aws.iam.Role(
-        f"{name}-function-role",
-        assume_role_policy=pulumi.Output.json_dumps(iam.lambda_assume_role_policy()),
-        opts=opts,
-    )
+    log_group, role = log_group_and_role(f"{name}-function", cfg, parent)
     document = pulumi.Output.all(bucket.arn, table.arn, dlq.arn, log_group.arn).apply(
         lambda arns: iam.function_policy(
             bucket_arn=arns[0], table_arn=arns[1], dlq_arn=arns[2], log_group_arn=arns[3]
@@ -109,27 +156,18 @@ def processing_function(
         policy=pulumi.Output.json_dumps(document),
         opts=opts,
     )
-    function = aws.lambda_.Function(
+    function = traced_function(
         f"{name}-function",
-        runtime=RUNTIME,
+        cfg=cfg,
+        archive=archive,
         handler=HANDLER,
-        architectures=[cfg.architecture],
-        code=pulumi.FileArchive(str(archive.path)),
-        source_code_hash=archive.sha256_base64,
-        role=role.arn,
-        memory_size=cfg.memory_size_mb,
-        timeout=cfg.timeout_seconds,
-        reserved_concurrent_executions=cfg.reserved_concurrency,
-        tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
-        logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-            log_format="JSON",
-            log_group=log_group.name,
-            application_log_level=application_log_level(cfg.log_level),
-        ),
-        environment=aws.lambda_.FunctionEnvironmentArgs(
-            variables=environment(cfg, table.name, dlq.url)
-        ),
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[log_group, role_policy]),
+        memory_size_mb=cfg.memory_size_mb,
+        timeout_seconds=cfg.timeout_seconds,
+        variables=environment(cfg, table.name, dlq.url),
+        role=role,
+        log_group=log_group,
+        role_policy=role_policy,
+        parent=parent,
     )
     invoke_config = aws.lambda_.FunctionEventInvokeConfig(
         f"{name}-function-invoke",

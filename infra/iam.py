@@ -34,6 +34,24 @@ LOG_ACTIONS = ("logs:CreateLogStream", "logs:PutLogEvents")
 XRAY_ACTIONS = ("xray:PutTelemetryRecords", "xray:PutTraceSegments")
 
 
+def _log_and_trace_statements(log_group_arn: str) -> list[dict[str, Any]]:
+    """What every filetrail function needs: its own log group, and X-Ray."""
+    return [
+        {
+            "Sid": "WriteOwnLogGroup",
+            "Effect": "Allow",
+            "Action": list(LOG_ACTIONS),
+            "Resource": f"{log_group_arn}:*",
+        },
+        {
+            "Sid": "WriteTraces",
+            "Effect": "Allow",
+            "Action": list(XRAY_ACTIONS),
+            "Resource": "*",
+        },
+    ]
+
+
 def lambda_assume_role_policy() -> PolicyDocument:
     return {
         "Version": VERSION,
@@ -78,18 +96,7 @@ def function_policy(
                 "Action": list(DLQ_ACTIONS),
                 "Resource": dlq_arn,
             },
-            {
-                "Sid": "WriteOwnLogGroup",
-                "Effect": "Allow",
-                "Action": list(LOG_ACTIONS),
-                "Resource": f"{log_group_arn}:*",
-            },
-            {
-                "Sid": "WriteTraces",
-                "Effect": "Allow",
-                "Action": list(XRAY_ACTIONS),
-                "Resource": "*",
-            },
+            *_log_and_trace_statements(log_group_arn),
         ],
     }
 
@@ -296,18 +303,7 @@ def notifier_policy(
                 "Action": list(DLQ_ACTIONS),
                 "Resource": failures_arn,
             },
-            {
-                "Sid": "WriteOwnLogGroup",
-                "Effect": "Allow",
-                "Action": list(LOG_ACTIONS),
-                "Resource": f"{log_group_arn}:*",
-            },
-            {
-                "Sid": "WriteTraces",
-                "Effect": "Allow",
-                "Action": list(XRAY_ACTIONS),
-                "Resource": "*",
-            },
+            *_log_and_trace_statements(log_group_arn),
         ],
     }
 

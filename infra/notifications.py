@@ -18,13 +18,16 @@ from handlers import schema
 from handlers.notification import stream_filter_pattern
 from infra import iam
 from infra.config import PipelineConfig
-from infra.function import RUNTIME, application_log_level, dead_letter_queue
+from infra.function import dead_letter_queue, log_group_and_role, traced_function
 from infra.packaging import BuiltArchive
 
 HANDLER = "handlers.notifier.handler"
 # Records wait at most this long in a batch before the notifier is invoked.
 BATCH_WINDOW_SECONDS = 1
 BATCH_SIZE = 100
+# Publishing is I/O: the smallest memory that keeps a 100-record batch well inside the timeout.
+NOTIFIER_MEMORY_MB = 256
+NOTIFIER_TIMEOUT_SECONDS = 30
 PERIOD_SECONDS = 60
 
 
@@ -50,14 +53,7 @@ def notifications(
     parent: pulumi.Resource,
 ) -> Notifications:
     opts = pulumi.ResourceOptions(parent=parent)
-    log_group = aws.cloudwatch.LogGroup(
-        f"{name}-notifier-logs", retention_in_days=cfg.log_retention_days, opts=opts
-    )
-    role = aws.iam.Role(
-        f"{name}-notifier-role",
-        assume_role_policy=pulumi.Output.json_dumps(iam.lambda_assume_role_policy()),
-        opts=opts,
-    )
+    log_group, role = log_group_and_role(f"{name}-notifier", cfg, parent)
     key = aws.kms.Key(
         f"{name}-file-events-key",
         description="Encrypts the filetrail file-events topic; only its notifier publishes.",
@@ -98,27 +94,18 @@ def notifications(
         policy=pulumi.Output.json_dumps(document),
         opts=opts,
     )
-    function = aws.lambda_.Function(
+    function = traced_function(
         f"{name}-notifier",
-        runtime=RUNTIME,
+        cfg=cfg,
+        archive=archive,
         handler=HANDLER,
-        architectures=[cfg.architecture],
-        code=pulumi.FileArchive(str(archive.path)),
-        source_code_hash=archive.sha256_base64,
-        role=role.arn,
-        memory_size=256,
-        timeout=30,
-        reserved_concurrent_executions=cfg.reserved_concurrency,
-        tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
-        logging_config=aws.lambda_.FunctionLoggingConfigArgs(
-            log_format="JSON",
-            log_group=log_group.name,
-            application_log_level=application_log_level(cfg.log_level),
-        ),
-        environment=aws.lambda_.FunctionEnvironmentArgs(
-            variables={schema.ENV_TOPIC_ARN: topic.arn, schema.ENV_LOG_LEVEL: cfg.log_level}
-        ),
-        opts=pulumi.ResourceOptions(parent=parent, depends_on=[log_group, role_policy]),
+        memory_size_mb=NOTIFIER_MEMORY_MB,
+        timeout_seconds=NOTIFIER_TIMEOUT_SECONDS,
+        variables={schema.ENV_TOPIC_ARN: topic.arn, schema.ENV_LOG_LEVEL: cfg.log_level},
+        role=role,
+        log_group=log_group,
+        role_policy=role_policy,
+        parent=parent,
     )
     mapping = aws.lambda_.EventSourceMapping(
         f"{name}-notifier-stream",
