@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed-stamp
 # dev and Pulumi extras: a first `make demo` installs those alone.
 RUNTIME_STAMP := $(VENV)/.runtime-stamp
 
-.PHONY: setup test lint typecheck unit demo stress bench bench-local bench-notify mutation clean
+.PHONY: setup test lint typecheck unit demo stress bench bench-local bench-notify bench-cli mutation clean
 
 setup: $(STAMP)
 
@@ -36,7 +36,7 @@ demo: $(RUNTIME_STAMP)
 stress: setup
 	$(VENV)/bin/pytest -q -m stress --run-stress
 
-bench: setup bench-local bench-notify
+bench: setup bench-local bench-notify bench-cli
 	$(PY) -m bench
 
 # Mutation testing of the core (docs/mutation.md); not part of `make test`. Narrow it with
@@ -51,6 +51,10 @@ mutation: setup
 # Local mode under load (1,000 uploads), beside local mode on moto as shipped (250).
 bench-local: setup
 	$(PY) -m bench.local
+
+# The CLI's start-up beside a bare interpreter and a bare boto3 client.
+bench-cli: setup
+	$(PY) -m bench.cli_startup
 
 # Outcome-to-consumer latency of file-event notifications, beside polling the index.
 bench-notify: setup

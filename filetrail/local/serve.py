@@ -14,6 +14,11 @@ from filetrail.errors import EXIT_OK
 from filetrail.local.stack import Leftover, LocalStack
 
 STOPPED_MESSAGE = "filetrail.local.stopped"
+# Said at every start: nothing survives a stop yet (no --state-dir).
+IN_MEMORY_NOTICE = (
+    "state is kept in memory only: the bucket, the audit table and the queues are gone "
+    "when local mode stops"
+)
 
 
 def serve(*, port: int, as_json: bool) -> int:
@@ -29,9 +34,14 @@ def serve(*, port: int, as_json: bool) -> int:
             if as_json:
                 sys.stdout.write(json.dumps(stack.endpoints.to_json()) + "\n")
                 sys.stdout.flush()
+                sys.stderr.write(
+                    json.dumps({"message": "filetrail.local.ready", "notice": IN_MEMORY_NOTICE})
+                    + "\n"
+                )
             else:
                 out = render.console()
                 out.print("filetrail local stack ready (Ctrl-C to stop)")
+                out.print(f"  note: {IN_MEMORY_NOTICE}")
                 for name, value in stack.endpoints.to_json().items():
                     out.print(f"  {name:<13} {value}")
                 out.print("\nPoint the AWS CLI, boto3 and filetrail at it:")

@@ -133,3 +133,21 @@ def test_exported_variables_name_the_status_index_shards_the_handler_writes():
 
     assert endpoints.environment()["FILETRAIL_STATUS_INDEX_SHARDS"] == "4"
     assert "status_index_shards" not in endpoints.to_json()
+
+
+def test_local_mode_says_at_start_that_nothing_survives_a_stop(tmp_path):
+    log = tmp_path / "stderr.log"
+    with log.open("w") as stderr:
+        process = LocalProcess(stderr=stderr)
+        try:
+            notices = poll(
+                lambda: [
+                    json.loads(line)
+                    for line in log.read_text().splitlines()
+                    if '"filetrail.local.ready"' in line
+                ],
+                what="the ready notice on stderr",
+            )
+        finally:
+            process.stop()
+    assert "gone when local mode stops" in notices[0]["notice"]
