@@ -290,3 +290,55 @@ def test_deleting_a_version_the_status_does_not_show_records_what_s3_serves(
     status = pipeline.status("doc.pdf")
     assert status is not None
     assert (status.status, status.version_id) == (Status.SUCCESS, version_of(newer))
+
+
+@pytest.mark.parametrize("with_sequencers", [True, False])
+def test_a_late_delete_still_reconciles_past_a_notification_s3_never_sent(
+    pipeline: Pipeline, with_sequencers: bool
+) -> None:
+    """S3 may send a single notification for concurrent writes to one key
+    (https://docs.aws.amazon.com/AmazonS3/latest/userguide/EventNotifications.html), so the
+    status can describe v1 while S3 serves v2 with nothing left to deliver. A delete of an
+    older version, delivered late, reconciles anyway: the record it makes applies now,
+    whatever the age of the delete that prompted it."""
+    v0 = pipeline.upload("doc.pdf", PDF, event_time="2026-11-28T10:00:00.000Z")
+    deletion = pipeline.delete_version("doc.pdf", version_of(v0))
+    deletion["eventTime"] = "2026-11-28T10:01:00.000Z"
+    v1 = pipeline.upload("doc.pdf", PDF + b"%v1\n", event_time="2026-11-28T10:02:00.000Z")
+    v2 = pipeline.upload("doc.pdf", PDF + b"%v2\n")  # its notification never comes
+    if not with_sequencers:
+        for record in (deletion, v1):
+            record["s3"]["object"].pop("sequencer")
+    pipeline.process(v1)
+
+    pipeline.process(deletion)
+
+    status = pipeline.status("doc.pdf")
+    assert status is not None
+    assert (status.status, status.version_id) == (Status.SUCCESS, version_of(v2))
+
+
+def test_a_delete_while_an_upload_is_in_flight_leaves_that_upload_its_own_verdict(
+    pipeline: Pipeline, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The status is PROCESSING (an upload's RECEIVED is recorded, its outcome is not yet):
+    a delete of another version records itself only; the upload's retry gives the verdict."""
+    v0 = pipeline.upload("doc.pdf", PDF)
+    pipeline.process(v0)
+    v2 = pipeline.upload("doc.pdf", PDF + b"%v2\n")
+    real = ObjectStore.inspect
+
+    def crash(self: ObjectStore, upload: Any) -> Any:
+        raise RuntimeError("process died after RECEIVED")
+
+    monkeypatch.setattr(ObjectStore, "inspect", crash)
+    with pytest.raises(RuntimeError):
+        pipeline.process(v2)
+    monkeypatch.setattr(ObjectStore, "inspect", real)
+    before = len(pipeline.events("doc.pdf"))
+
+    pipeline.process(pipeline.delete_version("doc.pdf", version_of(v0)))
+    pipeline.process(v2)
+
+    added = [str(e.type) for e in pipeline.events("doc.pdf")[before:]]
+    assert added == ["DELETED", "VALIDATED", "STORED"]
