@@ -25,6 +25,7 @@ TERMINAL_STATUS: Mapping[EventType, Status] = {
     EventType.REJECTED: Status.FAILED,
     EventType.DELETED: Status.DELETED,
     EventType.IGNORED: Status.IGNORED,
+    EventType.SCANNED: Status.PROCESSING,
 }
 
 

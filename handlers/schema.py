@@ -17,6 +17,8 @@ SORT_KEY: Final = "sk"
 STATUS_SORT_KEY: Final = "STATUS"
 EVENT_SORT_PREFIX: Final = "EVENT#"
 MARKER_SORT_PREFIX: Final = "UPLOAD#"
+# One item per scanned object version: the scan verdict the validation joins with.
+SCAN_SORT_PREFIX: Final = "SCAN#"
 SEQ_DIGITS: Final = 10
 
 # Sparse global secondary index: only status items carry these attributes.
@@ -38,6 +40,8 @@ class EventType(StrEnum):
     REJECTED = "REJECTED"
     DELETED = "DELETED"
     IGNORED = "IGNORED"
+    # A malware scan's result for one version of the file (GuardDuty, or local mode's scanner).
+    SCANNED = "SCANNED"
 
 
 class Status(StrEnum):
@@ -63,6 +67,29 @@ class Reason(StrEnum):
     FOLDER_MARKER = "FOLDER_MARKER"
     SUPERSEDED = "SUPERSEDED"
     INVALID_EVENT = "INVALID_EVENT"
+    # Malware scanning: a threat was found, the scanner cannot scan this object, or the
+    # scan itself failed (no verdict on the content, so the file is never trusted).
+    MALWARE = "MALWARE"
+    SCAN_UNSUPPORTED = "SCAN_UNSUPPORTED"
+    SCAN_FAILED = "SCAN_FAILED"
+
+
+class ScanResult(StrEnum):
+    """GuardDuty Malware Protection for S3's `scanResultStatus` values.
+
+    https://docs.aws.amazon.com/guardduty/latest/ug/monitoring-malware-protection-s3-scans-gdu.html
+    """
+
+    NO_THREATS_FOUND = "NO_THREATS_FOUND"
+    THREATS_FOUND = "THREATS_FOUND"
+    UNSUPPORTED = "UNSUPPORTED"
+    ACCESS_DENIED = "ACCESS_DENIED"
+    FAILED = "FAILED"
+
+
+# What a PROCESSING file waits for (the status item's `awaiting`).
+AWAITING_SCAN: Final = "SCAN"
+AWAITING_VALIDATION: Final = "VALIDATION"
 
 
 class Outcome(StrEnum):
@@ -103,6 +130,7 @@ METRIC_STORED: Final = "FilesStored"
 METRIC_REJECTED: Final = "FilesRejected"
 METRIC_ERRORS: Final = "ProcessingErrors"
 METRIC_DURATION: Final = "ProcessingDuration"
+METRIC_THREATS: Final = "ThreatsFound"
 
 # Object tag written with the outcome (quarantine: unvalidated objects stay unreadable).
 TAG_KEY: Final = "filetrail-status"
@@ -110,6 +138,16 @@ TAG_STORED: Final = "STORED"
 TAG_REJECTED: Final = "REJECTED"
 # Unreadable under quarantine, never expired: a newer upload awaiting its own verdict.
 TAG_PENDING: Final = "PENDING"
+# The tag GuardDuty Malware Protection for S3 writes with its result; the function keeps it.
+GUARDDUTY_TAG_KEY: Final = "GuardDutyMalwareScanStatus"
+
+# Malware scan results as EventBridge delivers them.
+# https://docs.aws.amazon.com/guardduty/latest/ug/monitor-with-eventbridge-s3-malware-protection.html
+SCAN_EVENT_SOURCE: Final = "aws.guardduty"
+SCAN_EVENT_DETAIL_TYPE: Final = "GuardDuty Malware Protection Object Scan Result"
+MALWARE_SCAN_NONE: Final = "none"
+MALWARE_SCAN_GUARDDUTY: Final = "guardduty"
+MALWARE_SCAN_MODES: Final = (MALWARE_SCAN_NONE, MALWARE_SCAN_GUARDDUTY)
 
 # File-event notifications (the audit table's stream, published to SNS).
 # Only terminal events are announced; status items and markers never are.
@@ -135,6 +173,8 @@ ENV_TAG_OBJECTS: Final = "TAG_OBJECTS"
 ENV_DLQ_URL: Final = "DLQ_URL"
 ENV_LOG_LEVEL: Final = "LOG_LEVEL"
 ENV_STATUS_INDEX_SHARDS: Final = "STATUS_INDEX_SHARDS"
+# "guardduty": a file is STORED only once validated and scanned clean.
+ENV_MALWARE_SCAN: Final = "MALWARE_SCAN"
 
 DEFAULT_MAX_FILE_BYTES: Final = 10 * 1024 * 1024
 DEFAULT_ALLOWED_TYPES: Final = "image/*,application/pdf,text/plain"
@@ -154,6 +194,11 @@ def event_sort_key(seq: int) -> str:
 
 def marker_sort_key(upload_key: str, phase: str) -> str:
     return f"{MARKER_SORT_PREFIX}{upload_key}#{phase}"
+
+
+def scan_sort_key(subject: str) -> str:
+    """The scan item of one object version (`subject`: its version id, else `etag:<etag>`)."""
+    return f"{SCAN_SORT_PREFIX}{subject}"
 
 
 def status_shard(document_id: str, shards: int) -> int:
