@@ -53,7 +53,7 @@ def capture(identity: Identity) -> Snapshot:
     stored: dict[Any, Any] = table.items  # {hash: Item}, or {hash: {range: Item}}
     for partition in list(stored.values()):
         for item in partition.values() if table.range_key_attr else [partition]:
-            snapshot.items.append(_wire_item(item.to_json()["Attributes"]))
+            snapshot.items.append({name: _wire(value) for name, value in item.attrs.items()})
     sqs = sqs_backends[DEFAULT_ACCOUNT_ID][identity.region]
     for name in identity.queues:
         snapshot.queues[name] = [_message(m) for m in list(sqs.get_queue(name)._messages)]
@@ -190,27 +190,25 @@ def _restored_message(record: dict[str, Any]) -> Message:
     return message
 
 
-def _wire_item(attributes: dict[str, Any]) -> dict[str, Any]:
-    """An item in DynamoDB's JSON, as DynamoDB serves it: binary values in base64 (moto
-    holds them as bytes)."""
-    return {name: _wire_value(value) for name, value in attributes.items()}
-
-
-def _wire_value(value: dict[str, Any]) -> dict[str, Any]:
-    (kind, inner), *_ = value.items()
+def _wire(value: DynamoType) -> dict[str, Any]:
+    """An attribute in DynamoDB's JSON, as DynamoDB serves it: binary values in base64
+    (moto holds them as bytes)."""
+    kind, inner = value.type, value.value
+    if kind == "M":
+        return {kind: {k: _wire(v) for k, v in inner.items()}}
+    if kind == "L":
+        return {kind: [_wire(v) for v in inner]}
     if kind == "B":
         return {kind: _base64(inner)}
     if kind == "BS":
         return {kind: [_base64(v) for v in inner]}
-    if kind == "M":
-        return {kind: {k: _wire_value(v) for k, v in inner.items()}}
-    if kind == "L":
-        return {kind: [_wire_value(v) for v in inner]}
+    if isinstance(inner, list):
+        return {kind: list(inner)}
     return {kind: inner}
 
 
 def _stored_item(attributes: dict[str, Any]) -> dict[str, Any]:
-    """The reverse of `_wire_item`: the item as moto holds it after a PutItem."""
+    """The reverse of `_wire`: the item as moto holds it after a PutItem."""
     return {name: _stored_value(value) for name, value in attributes.items()}
 
 

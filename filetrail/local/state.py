@@ -355,8 +355,10 @@ def _write_data(directory: Path, snapshot: Snapshot) -> None:
         QUEUES_FILE: {"queues": snapshot.queues},
     }
     for name, document in documents.items():
+        # dumps, not dump: only a one-shot encode runs json's C encoder.
+        text = json.dumps(document, ensure_ascii=False, separators=(",", ":"))
         with (directory / name).open("w", encoding="utf-8") as out:
-            json.dump(document, out, ensure_ascii=False, separators=(",", ":"))
+            out.write(text)
             _sync(out)
     _sync_directory(directory)
 
