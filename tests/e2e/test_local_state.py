@@ -460,3 +460,18 @@ def test_every_upload_queued_at_a_stop_is_processed_after_the_restart(
         return not pending
 
     assert poll(all_stored, timeout=60, what=f"all {LOAD_UPLOADS} uploads stored")
+
+
+def test_a_save_that_fails_exits_1_and_names_the_error(tmp_path: Path) -> None:
+    state_dir = tmp_path / "state"
+    log = tmp_path / "stderr.log"
+    with log.open("w") as stderr:
+        local = LocalProcess(stderr=stderr, args=("--state-dir", str(state_dir)))
+        state_dir.rmdir()
+        state_dir.write_text("not a directory any more")
+
+        code = local.stop()
+
+    assert code == 1
+    assert f"filetrail: error: could not save the state to {state_dir}" in log.read_text()
+    assert _one(log, "filetrail.local.stopped")["saved"]["error"]
