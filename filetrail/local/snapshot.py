@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -49,15 +50,27 @@ def capture(identity: Identity) -> Snapshot:
     """The stack's contents now. The caller keeps requests out while this runs."""
     snapshot = Snapshot()
     _capture_bucket(identity, snapshot)
-    table = dynamodb_backends[DEFAULT_ACCOUNT_ID][identity.region].get_table(identity.table)
+    tables = dynamodb_backends[DEFAULT_ACCOUNT_ID][identity.region]
+    table = _existing("table", identity.table, tables.get_table)
     stored: dict[Any, Any] = table.items  # {hash: Item}, or {hash: {range: Item}}
     for partition in list(stored.values()):
         for item in partition.values() if table.range_key_attr else [partition]:
             snapshot.items.append({name: _wire(value) for name, value in item.attrs.items()})
     sqs = sqs_backends[DEFAULT_ACCOUNT_ID][identity.region]
     for name in identity.queues:
-        snapshot.queues[name] = [_message(m) for m in list(sqs.get_queue(name)._messages)]
+        queue = _existing("queue", name, sqs.get_queue)
+        snapshot.queues[name] = [_message(m) for m in list(queue._messages)]
     return snapshot
+
+
+def _existing(kind: str, name: str, get: Callable[[str], Any]) -> Any:
+    try:
+        return get(name)
+    except Exception as error:  # noqa: BLE001 - moto's not-found errors share no common base
+        raise StateDirError(
+            f"the {kind} {name} is gone (deleted while local mode ran?), so the stack was "
+            f"not saved: {type(error).__name__}"
+        ) from None
 
 
 def apply(identity: Identity, snapshot: Snapshot) -> None:
@@ -85,7 +98,7 @@ def apply(identity: Identity, snapshot: Snapshot) -> None:
 
 def _capture_bucket(identity: Identity, snapshot: Snapshot) -> None:
     backend = s3_backends[DEFAULT_ACCOUNT_ID]["aws"]
-    bucket = backend.get_bucket(identity.bucket)
+    bucket = _existing("bucket", identity.bucket, backend.get_bucket)
     for name, versions in list(bucket.keys.iterlists()):
         for version in list(versions):
             record: dict[str, Any] = {

@@ -279,7 +279,7 @@ class LocalStack:
             with server.between_requests():
                 contents = snapshot.capture(identity())
             manifest = state.save(contents)
-        except (OSError, ValueError, CliError) as error:
+        except Exception as error:  # noqa: BLE001 - reported as a failed save; the stop goes on
             return Saved(str(state.path), None, time.monotonic() - started, str(error))
         return Saved(str(state.path), manifest, time.monotonic() - started)
 

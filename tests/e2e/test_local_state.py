@@ -475,3 +475,23 @@ def test_a_save_that_fails_exits_1_and_names_the_error(tmp_path: Path) -> None:
     assert code == 1
     assert f"filetrail: error: could not save the state to {state_dir}" in log.read_text()
     assert _one(log, "filetrail.local.stopped")["saved"]["error"]
+
+
+def test_a_stack_whose_table_was_deleted_is_not_saved_and_the_old_state_stays(
+    tmp_path: Path,
+) -> None:
+    state_dir = tmp_path / "state"
+    args = ("--state-dir", str(state_dir))
+    assert LocalProcess(args=args).stop() == 0
+    before = _tree(state_dir)
+    log = tmp_path / "stderr.log"
+    with log.open("w") as stderr:
+        local = LocalProcess(stderr=stderr, args=args)
+        local.client("dynamodb").delete_table(TableName=local.ready["table"])
+
+        code = local.stop()
+
+    assert code == 1
+    assert "could not save the state" in log.read_text()
+    assert not [line for line in log.read_text().splitlines() if line.startswith("Traceback")]
+    assert _tree(state_dir) == before
