@@ -13,6 +13,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from importlib import import_module
+from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlparse
 
@@ -253,6 +254,15 @@ def build_parser() -> Parser:
         default=argparse.SUPPRESS,
         help="print the ready line as JSON",
     )
+    local.add_argument(
+        "--state-dir",
+        type=Path,
+        metavar="DIR",
+        help=(
+            "save the bucket, audit table and queues to DIR when stopped, and restore them "
+            "from it at start (default: state is kept in memory only)"
+        ),
+    )
     local.set_defaults(func=None, command="local")
     demo = sub.add_parser(
         "demo",
@@ -361,7 +371,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "local":
             from filetrail.local.serve import serve  # noqa: PLC0415 - moto loads slowly
 
-            return serve(port=args.port, as_json=args.json)
+            return serve(port=args.port, as_json=args.json, state_dir=args.state_dir)
         if args.command == "demo":
             from filetrail.demo import run_demo  # noqa: PLC0415 - moto loads slowly
 

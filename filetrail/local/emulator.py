@@ -14,7 +14,8 @@ emulator, local mode or a test, runs the same one.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
@@ -33,9 +34,11 @@ _UNLOCKED_TARGETS = frozenset({"AmazonSQS.ReceiveMessage"})
 class AtomicRequests:
     """WSGI middleware: one emulated request at a time, long polls aside."""
 
-    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+    def __init__(
+        self, app: Callable[..., Iterable[bytes]], lock: threading.Lock | None = None
+    ) -> None:
         self._app = app
-        self._lock = threading.Lock()
+        self._lock = lock or threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         if environ.get("HTTP_X_AMZ_TARGET") in _UNLOCKED_TARGETS:
@@ -62,12 +65,22 @@ class _QuietRequestHandler(MotoRequestHandler):
 class AtomicMotoServer(ThreadedMotoServer):
     """`ThreadedMotoServer` whose requests are atomic (see the module docstring)."""
 
+    def __init__(self, ip_address: str = "0.0.0.0", port: int = 5000, verbose: bool = True):  # noqa: S104 - moto's default
+        super().__init__(ip_address, port, verbose)
+        self._requests_lock = threading.Lock()
+
+    @contextmanager
+    def between_requests(self) -> Iterator[None]:
+        """No request runs while this is held: the backends can be read or written whole."""
+        with self._requests_lock:
+            yield
+
     def start(self) -> None:
         patch_moto()
         super().start()
 
     def _server_entry(self) -> None:
-        app = AtomicRequests(DomainDispatcherApplication(create_backend_app))
+        app = AtomicRequests(DomainDispatcherApplication(create_backend_app), self._requests_lock)
         self._server = make_server(
             self._ip_address, self._port, app, True, request_handler=_QuietRequestHandler
         )

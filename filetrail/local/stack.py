@@ -13,6 +13,7 @@ import logging
 import os
 import socket
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from types import TracebackType
@@ -22,8 +23,10 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from filetrail.errors import CliError
+from filetrail.local import snapshot
 from filetrail.local.dispatcher import Dispatcher, FailureCapture
 from filetrail.local.emulator import AtomicMotoServer
+from filetrail.local.state import Identity, Manifest, StateDir
 from filetrail.local.stream_relay import StreamRelay
 from filetrail.local.xray_relay import XRayRelay
 from handlers import schema
@@ -34,6 +37,7 @@ from handlers.notifier import build_notifier
 from handlers.settings import Settings
 
 HOST = "127.0.0.1"
+STACK = "filetrail-local"
 REGION = "us-east-1"
 BUCKET = "filetrail-local-uploads"
 TABLE = "filetrail-local-audit"
@@ -50,6 +54,21 @@ _ENDPOINT_VARIABLES = tuple(
     f"AWS_ENDPOINT_URL_{service}"
     for service in ("S3", "DYNAMODB", "SQS", "XRAY", "SNS", "DYNAMODBSTREAMS")
 )
+
+
+def identity() -> Identity:
+    """The local stack's names, which a saved state must carry to be restored into it."""
+    return Identity(STACK, REGION, BUCKET, TABLE, (QUEUE, DLQ))
+
+
+@dataclass(frozen=True)
+class Saved:
+    """What a stop saved in --state-dir, or why it could not."""
+
+    path: str
+    manifest: Manifest | None
+    seconds: float
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -101,8 +120,13 @@ class LocalStack:
         handler_settings: Mapping[str, str] | None = None,
         log_handler: logging.Handler | None = None,
         workers: int = 2,
+        state: StateDir | None = None,
     ) -> None:
         self._port = port
+        self._state = state
+        # Only a stack that started whole is saved: a failed start must not replace a state.
+        self._serving = False
+        self.saved: Saved | None = None
         self._settings = dict(handler_settings or {})
         self._log_handler = log_handler or _stderr_json_handler()
         self._workers = workers
@@ -193,6 +217,9 @@ class LocalStack:
             topic_arn,
         )
         self._sqs = sqs
+        if self._state is not None and self._state.restored is not None:
+            with self._server.between_requests():
+                snapshot.apply(identity(), self._state.restored)
         self._relay = XRayRelay(xray)
         self._relay.start()
         self._patch_environment(endpoint, self._relay.address)
@@ -219,6 +246,7 @@ class LocalStack:
             notifier.handle,
         )
         self.stream_relay.start()
+        self._serving = True
         return self.endpoints
 
     def stop(self) -> None:
@@ -235,9 +263,25 @@ class LocalStack:
             self._relay = None
         if self._server is not None:
             self._server.stop()
+            if self._state is not None and self._serving:
+                self.saved = self._save(self._server, self._state)
+            self._serving = False
             self._server = None
         self._restore_handler_logs()
         self._restore_environment()
+
+    @staticmethod
+    def _save(server: AtomicMotoServer, state: StateDir) -> Saved:
+        """After the server stopped: a request an abandoned invocation still has under way
+        ends before the backends are read (between_requests), and none starts after."""
+        started = time.monotonic()
+        try:
+            with server.between_requests():
+                contents = snapshot.capture(identity())
+            manifest = state.save(contents)
+        except Exception as error:  # noqa: BLE001 - reported as a failed save; the stop goes on
+            return Saved(str(state.path), None, time.monotonic() - started, str(error))
+        return Saved(str(state.path), manifest, time.monotonic() - started)
 
     def _queued(self) -> int | None:
         """Messages in the notification queue, waiting or in flight."""
