@@ -3,16 +3,12 @@
 Runs on a schedule while malware scanning is on, so that a scan that never comes is noticed.
 It finds the file that has been PROCESSING the longest (waiting for its scan or for its
 validation) and logs its age as one line in CloudWatch's embedded metric format, which
-CloudWatch turns into a metric without a PutMetricData permission:
-https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/CloudWatch_Embedded_Metric_Format_Specification.html
-The age is 0 when nothing waits, so the alarm on it always has a data point and a watchdog
-that stops reporting is itself noticed.
+CloudWatch turns into a metric without a PutMetricData permission (handlers/waiting.py).
 """
 
 from __future__ import annotations
 
 import functools
-import json
 import os
 import sys
 from collections.abc import Mapping
@@ -27,14 +23,17 @@ from handlers import schema, tracing
 from handlers.aws_errors import translate
 from handlers.clients import CLIENT_CONFIG
 from handlers.errors import ConfigurationError
+from handlers.waiting import (
+    ENV_METRIC_NAMESPACE,
+    METRIC_OLDEST_PROCESSING,
+    Waiting,
+    age_seconds,
+    metric_line,
+    parse_instant,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
-
-# Names the Pulumi program shares with this module; they belong in handlers/schema.py.
-ENV_METRIC_NAMESPACE = "METRIC_NAMESPACE"
-METRIC_OLDEST_PROCESSING = "OldestProcessingAgeSeconds"
-WATCHDOG_MESSAGE = "filetrail.watchdog"
 
 
 @dataclass(frozen=True)
@@ -62,14 +61,6 @@ class WatchdogSettings:
         if problems:
             raise ConfigurationError("invalid watchdog settings: " + "; ".join(problems))
         return cls(table_name=table, namespace=namespace, shards=shards)
-
-
-@dataclass(frozen=True)
-class Waiting:
-    """The file that has been PROCESSING the longest."""
-
-    document_id: str
-    uploaded_at: datetime
 
 
 def oldest_processing(client: DynamoDBClient, table: str, shards: int) -> Waiting | None:
@@ -103,42 +94,7 @@ def oldest_processing(client: DynamoDBClient, table: str, shards: int) -> Waitin
                 oldest = (uploaded_at, document_id)
     if oldest is None:
         return None
-    return Waiting(document_id=oldest[1], uploaded_at=_parse_instant(oldest[0]))
-
-
-def _parse_instant(value: str) -> datetime:
-    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-def age_seconds(waiting: Waiting | None, now: datetime) -> int:
-    """Whole seconds the oldest file has waited; 0 when none waits (or a clock ran ahead)."""
-    if waiting is None:
-        return 0
-    return max(0, int((now - waiting.uploaded_at).total_seconds()))
-
-
-def metric_line(namespace: str, waiting: Waiting | None, now: datetime) -> str:
-    """One embedded-metric-format log line: the age as a metric, the file as a property."""
-    document: dict[str, Any] = {
-        "_aws": {
-            "Timestamp": int(now.timestamp() * 1000),
-            "CloudWatchMetrics": [
-                {
-                    "Namespace": namespace,
-                    # One dimension set with no dimensions: the metric is the stack's.
-                    "Dimensions": [[]],
-                    "Metrics": [{"Name": METRIC_OLDEST_PROCESSING, "Unit": "Seconds"}],
-                }
-            ],
-        },
-        schema.LOG_MESSAGE: WATCHDOG_MESSAGE,
-        METRIC_OLDEST_PROCESSING: age_seconds(waiting, now),
-    }
-    if waiting is not None:
-        document[schema.LOG_DOCUMENT_ID] = waiting.document_id
-        document["uploadedAt"] = waiting.uploaded_at.isoformat(timespec="milliseconds")
-    return json.dumps(document, separators=(",", ":"), ensure_ascii=True)
+    return Waiting(document_id=oldest[1], uploaded_at=parse_instant(oldest[0]))
 
 
 @dataclass(frozen=True)

@@ -14,16 +14,14 @@ from moto import mock_aws
 
 from handlers import schema
 from handlers.errors import ConfigurationError
-from handlers.watchdog import (
+from handlers.waiting import (
     ENV_METRIC_NAMESPACE,
     METRIC_OLDEST_PROCESSING,
     Waiting,
-    WatchdogSettings,
     age_seconds,
-    build_watchdog,
     metric_line,
-    oldest_processing,
 )
+from handlers.watchdog import WatchdogSettings, build_watchdog, oldest_processing
 
 TABLE = "watchdog-audit"
 SHARDS = 4
