@@ -109,6 +109,18 @@ METRIC_FILTERS: tuple[MetricFilterSpec, ...] = (
 )
 
 
+# Files a scan found malware in. Defined here with the others, created only by the malware
+# scanning stage (infra/malware.py).
+THREATS = MetricFilterSpec(
+    suffix="threats",
+    metric_name=schema.METRIC_THREATS,
+    pattern=_pattern(
+        _equals(schema.LOG_OUTCOME, schema.Outcome.REJECTED),
+        _equals(schema.LOG_REASON, schema.Reason.MALWARE),
+    ),
+)
+
+
 def metric_namespace(stack: str) -> str:
     """Per stack, so two stacks in one account and region never mix their metrics."""
     return f"{schema.METRIC_NAMESPACE}/{stack}"
