@@ -59,6 +59,8 @@ def metric_line(namespace: str, waiting: Waiting | None, now: datetime) -> str:
                 }
             ],
         },
+        # Lambda's log-level filter reads `level`; the line must pass at any setting.
+        "level": "INFO",
         schema.LOG_MESSAGE: WATCHDOG_MESSAGE,
         METRIC_OLDEST_PROCESSING: age_seconds(waiting, now),
     }
