@@ -112,15 +112,13 @@ METRIC_FILTERS: tuple[MetricFilterSpec, ...] = (
 )
 
 
-# Files a scan found malware in. Defined here with the others, created only by the malware
-# scanning stage (infra/malware.py).
+# Scan results recorded with threats, whichever verdict they decided (a file validation
+# already rejected still had malware in it); a duplicate result logs no scanResult. Defined
+# here with the others, created only by the malware scanning stage (infra/malware.py).
 THREATS = MetricFilterSpec(
     suffix="threats",
     metric_name=schema.METRIC_THREATS,
-    pattern=_pattern(
-        _equals(schema.LOG_OUTCOME, schema.Outcome.REJECTED),
-        _equals(schema.LOG_REASON, schema.Reason.MALWARE),
-    ),
+    pattern=_pattern(_equals(schema.LOG_SCAN_RESULT, schema.ScanResult.THREATS_FOUND)),
 )
 
 
