@@ -35,6 +35,10 @@ UNDELIVERABLE_MAIL_TLDS = ("example", "invalid", "localhost", "test")
 MAX_LAMBDA_TIMEOUT_SECONDS = 900
 # Event source mapping limits for a stream (CreateEventSourceMapping API).
 MAX_STREAM_RETRY_ATTEMPTS = 10_000
+# The watchdog runs every 5 minutes; a shorter threshold could only ever alarm late. A week
+# is far beyond any scan GuardDuty documents, so a larger value is surely a typo.
+MIN_PROCESSING_WAIT_ALARM_MINUTES = 5
+MAX_PROCESSING_WAIT_ALARM_MINUTES = 7 * 24 * 60
 _SQS_ARN = re.compile(r"^arn:aws[a-z-]*:sqs:[a-z0-9-]+:\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$")
 
 
@@ -80,6 +84,8 @@ class PipelineConfig:
     notification_queues: tuple[QueueSubscription, ...] = ()
     notifier_max_retries: int = 3
     iterator_age_alarm_seconds: int = 300
+    malware_scan: str = schema.MALWARE_SCAN_NONE
+    processing_wait_alarm_minutes: int = 30
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -130,6 +136,7 @@ def _validate(cfg: PipelineConfig) -> None:
     if not 1 <= cfg.status_index_shards <= schema.MAX_STATUS_INDEX_SHARDS:
         problems.append(f"statusIndexShards must be between 1 and {schema.MAX_STATUS_INDEX_SHARDS}")
     problems.extend(_notification_problems(cfg))
+    problems.extend(_malware_problems(cfg))
     if problems:
         raise ConfigError("; ".join(problems))
 
@@ -158,6 +165,29 @@ def _notification_problems(cfg: PipelineConfig) -> list[str]:
         problems.append(f"notifierMaxRetries must be between 0 and {MAX_STREAM_RETRY_ATTEMPTS}")
     if cfg.iterator_age_alarm_seconds < 1:
         problems.append("iteratorAgeAlarmSeconds must be at least 1")
+    return problems
+
+
+def _malware_problems(cfg: PipelineConfig) -> list[str]:
+    problems: list[str] = []
+    if cfg.malware_scan not in schema.MALWARE_SCAN_MODES:
+        problems.append(
+            f"malwareScan must be one of {', '.join(schema.MALWARE_SCAN_MODES)}, "
+            f"got {cfg.malware_scan!r}"
+        )
+    elif cfg.malware_scan != schema.MALWARE_SCAN_NONE and not cfg.quarantine:
+        # Without the quarantine nothing stops a read before the scan: scanning would only
+        # record, after the fact, that malware was served.
+        problems.append(f"malwareScan {cfg.malware_scan!r} needs quarantine: true")
+    if not (
+        MIN_PROCESSING_WAIT_ALARM_MINUTES
+        <= cfg.processing_wait_alarm_minutes
+        <= MAX_PROCESSING_WAIT_ALARM_MINUTES
+    ):
+        problems.append(
+            f"processingWaitAlarmMinutes must be between {MIN_PROCESSING_WAIT_ALARM_MINUTES} "
+            f"and {MAX_PROCESSING_WAIT_ALARM_MINUTES}"
+        )
     return problems
 
 
@@ -230,4 +260,8 @@ def load_config(config: pulumi.Config | None = None) -> PipelineConfig:
         notification_queues=parse_queue_subscriptions(_str(c, "notificationQueues", "")),
         notifier_max_retries=_int(c, "notifierMaxRetries", d.notifier_max_retries),
         iterator_age_alarm_seconds=_int(c, "iteratorAgeAlarmSeconds", d.iterator_age_alarm_seconds),
+        malware_scan=_str(c, "malwareScan", d.malware_scan),
+        processing_wait_alarm_minutes=_int(
+            c, "processingWaitAlarmMinutes", d.processing_wait_alarm_minutes
+        ),
     )

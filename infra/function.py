@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -41,7 +41,10 @@ class ProcessingFunction:
     invoke_config: aws.lambda_.FunctionEventInvokeConfig
 
 
-def dead_letter_queue(name: str, parent: pulumi.Resource) -> aws.sqs.Queue:
+def dead_letter_queue(
+    name: str, parent: pulumi.Resource, event_rule_arns: Sequence[pulumi.Input[str]] = ()
+) -> aws.sqs.Queue:
+    """`event_rule_arns`: EventBridge rules that may park undeliverable events here."""
     queue = aws.sqs.Queue(
         f"{name}-dlq",
         sqs_managed_sse_enabled=True,
@@ -52,7 +55,9 @@ def dead_letter_queue(name: str, parent: pulumi.Resource) -> aws.sqs.Queue:
         f"{name}-dlq-policy",
         queue_url=queue.url,
         policy=pulumi.Output.json_dumps(
-            queue.arn.apply(lambda arn: iam.queue_policy(queue_arn=arn))
+            pulumi.Output.all(queue.arn, *event_rule_arns).apply(
+                lambda arns: iam.queue_policy(queue_arn=arns[0], event_rule_arns=arns[1:])
+            )
         ),
         opts=pulumi.ResourceOptions(parent=parent),
     )
@@ -71,6 +76,12 @@ def environment(
         schema.ENV_DLQ_URL: dlq_url,
         schema.ENV_LOG_LEVEL: cfg.log_level,
         schema.ENV_STATUS_INDEX_SHARDS: str(cfg.status_index_shards),
+        # Only with scanning on: off, the stage leaves no trace in the function's settings.
+        **(
+            {schema.ENV_MALWARE_SCAN: cfg.malware_scan}
+            if cfg.malware_scan != schema.MALWARE_SCAN_NONE
+            else {}
+        ),
     }
 
 
@@ -107,8 +118,13 @@ def traced_function(
     log_group: aws.cloudwatch.LogGroup,
     role_policy: aws.iam.RolePolicy,
     parent: pulumi.Resource,
+    single_instance: bool = False,
 ) -> aws.lambda_.Function:
-    """One of filetrail's functions: the shared archive, X-Ray active, JSON logs to its group."""
+    """One of filetrail's functions: the shared archive, X-Ray active, JSON logs to its group.
+
+    `single_instance`: at most one invocation at a time, whatever the stack reserves for the
+    others (a scheduled job that overlapping runs could only duplicate).
+    """
     return aws.lambda_.Function(
         resource_name,
         runtime=RUNTIME,
@@ -119,7 +135,7 @@ def traced_function(
         role=role.arn,
         memory_size=memory_size_mb,
         timeout=timeout_seconds,
-        reserved_concurrent_executions=cfg.reserved_concurrency,
+        reserved_concurrent_executions=1 if single_instance else cfg.reserved_concurrency,
         tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
         logging_config=aws.lambda_.FunctionLoggingConfigArgs(
             log_format="JSON",
@@ -139,11 +155,14 @@ def processing_function(
     bucket: aws.s3.Bucket,
     table: aws.dynamodb.Table,
     parent: pulumi.Resource,
+    dlq_event_rule_arns: Sequence[pulumi.Input[str]] = (),
 ) -> ProcessingFunction:
+    """`dlq_event_rule_arns`: EventBridge rules targeting the function, whose undeliverable
+    events share its dead-letter queue."""
     opts = pulumi.ResourceOptions(parent=parent)
     if archive.bytecode_version is None:
         pulumi.log.warn(SOURCES_ONLY_WARNING)
-    dlq = dead_letter_queue(name, parent)
+    dlq = dead_letter_queue(name, parent, dlq_event_rule_arns)
     log_group, role = log_group_and_role(f"{name}-function", cfg, parent)
     document = pulumi.Output.all(bucket.arn, table.arn, dlq.arn, log_group.arn).apply(
         lambda arns: iam.function_policy(

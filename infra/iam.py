@@ -6,6 +6,7 @@ test suite's evaluator; the pipeline feeds them resolved ARNs through `Output.al
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from handlers import schema
@@ -112,8 +113,20 @@ def _deny_insecure_transport(actions: str, resources: list[str]) -> dict[str, An
     }
 
 
-def bucket_policy(*, bucket_arn: str, function_role_arn: str, quarantine: bool) -> PolicyDocument:
+def bucket_policy(
+    *,
+    bucket_arn: str,
+    function_role_arn: str,
+    quarantine: bool,
+    scanner_role_arn: str | None = None,
+) -> PolicyDocument:
+    """`scanner_role_arn`: the malware protection plan's role, when scanning is on."""
     objects = f"{bucket_arn}/*"
+    # GuardDuty must read an object before anyone may (that is the point), and tags it by
+    # rewriting its whole tag set, the outcome tag included.
+    exempt: str | list[str] = (
+        function_role_arn if scanner_role_arn is None else [function_role_arn, scanner_role_arn]
+    )
     statements = [
         _deny_insecure_transport("s3:*", [bucket_arn, objects]),
         # The bucket encrypts with SSE-S3. An upload under a KMS key the function cannot use,
@@ -140,7 +153,7 @@ def bucket_policy(*, bucket_arn: str, function_role_arn: str, quarantine: bool) 
     ]
     if quarantine:
         # Both keys must differ for the deny to apply (keys in one operator are ANDed):
-        # only the function may read an object until it is tagged as stored.
+        # only the function (and the scanner) may read an object until it is tagged stored.
         statements.append(
             {
                 "Sid": "QuarantineUnvalidatedObjects",
@@ -151,7 +164,7 @@ def bucket_policy(*, bucket_arn: str, function_role_arn: str, quarantine: bool) 
                 "Condition": {
                     "StringNotEquals": {
                         f"s3:ExistingObjectTag/{schema.TAG_KEY}": schema.TAG_STORED,
-                        "aws:PrincipalArn": function_role_arn,
+                        "aws:PrincipalArn": exempt,
                     }
                 },
             }
@@ -171,10 +184,32 @@ def bucket_policy(*, bucket_arn: str, function_role_arn: str, quarantine: bool) 
                     "ForAnyValue:StringEqualsIgnoreCase": {
                         "s3:RequestObjectTagKeys": [schema.TAG_KEY]
                     },
-                    "StringNotEquals": {"aws:PrincipalArn": function_role_arn},
+                    "StringNotEquals": {"aws:PrincipalArn": exempt},
                 },
             }
         )
+        if scanner_role_arn is not None:
+            # The scanner's own verdict tag, forged by an uploader, would tell whoever reads
+            # tags that an unscanned file is clean. The function keeps it when it retags.
+            statements.append(
+                {
+                    "Sid": "OnlyTheScannerSetsTheScanTag",
+                    "Effect": "Deny",
+                    "Principal": "*",
+                    "Action": [
+                        "s3:PutObject",
+                        "s3:PutObjectTagging",
+                        "s3:PutObjectVersionTagging",
+                    ],
+                    "Resource": objects,
+                    "Condition": {
+                        "ForAnyValue:StringEqualsIgnoreCase": {
+                            "s3:RequestObjectTagKeys": [schema.GUARDDUTY_TAG_KEY]
+                        },
+                        "StringNotEquals": {"aws:PrincipalArn": exempt},
+                    },
+                }
+            )
         # A copy keeps the source's tags by default (x-amz-tagging-directive COPY), which no
         # request-tag condition sees: a copy of an object tagged STORED elsewhere would be
         # readable unvalidated. CopyObject and UploadPartCopy both carry the copy source.
@@ -194,8 +229,24 @@ def bucket_policy(*, bucket_arn: str, function_role_arn: str, quarantine: bool) 
     return {"Version": VERSION, "Statement": statements}
 
 
-def queue_policy(*, queue_arn: str) -> PolicyDocument:
-    return {"Version": VERSION, "Statement": [_deny_insecure_transport("sqs:*", [queue_arn])]}
+def queue_policy(*, queue_arn: str, event_rule_arns: Sequence[str] = ()) -> PolicyDocument:
+    """TLS only; `event_rule_arns`: EventBridge rules whose undeliverable events land here.
+
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html
+    """
+    statements: list[dict[str, Any]] = [_deny_insecure_transport("sqs:*", [queue_arn])]
+    if event_rule_arns:
+        statements.append(
+            {
+                "Sid": "EventBridgeDeadLetters",
+                "Effect": "Allow",
+                "Principal": {"Service": "events.amazonaws.com"},
+                "Action": "sqs:SendMessage",
+                "Resource": queue_arn,
+                "Condition": {"ArnEquals": {"aws:SourceArn": list(event_rule_arns)}},
+            }
+        )
+    return {"Version": VERSION, "Statement": statements}
 
 
 def topic_policy(*, topic_arn: str, account_id: str) -> PolicyDocument:
@@ -347,5 +398,144 @@ def events_topic_policy(*, topic_arn: str, publisher_role_arn: str) -> PolicyDoc
                 "Condition": {"StringNotEquals": {"aws:PrincipalArn": publisher_role_arn}},
             },
             _deny_insecure_transport("sns:Publish", [topic_arn]),
+        ],
+    }
+
+
+# GuardDuty Malware Protection for S3: the plan's role, as AWS documents it in
+# https://docs.aws.amazon.com/guardduty/latest/ug/malware-protection-s3-iam-policy-prerequisite.html
+SCANNER_SERVICE = "malware-protection-plan.guardduty.amazonaws.com"
+# GuardDuty names the EventBridge rule it manages for the bucket's S3 events with this prefix.
+SCANNER_MANAGED_RULE_PREFIX = "DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3"
+# GuardDuty writes this object to prove it may use the bucket when the plan is created.
+SCANNER_VALIDATION_OBJECT = "malware-protection-resource-validation-object"
+SCANNER_RULE_ACTIONS = (
+    "events:PutRule",
+    "events:DeleteRule",
+    "events:PutTargets",
+    "events:RemoveTargets",
+)
+SCANNER_RULE_READ_ACTIONS = ("events:DescribeRule", "events:ListTargetsByRule")
+SCANNER_TAG_ACTIONS = (
+    "s3:PutObjectTagging",
+    "s3:GetObjectTagging",
+    "s3:PutObjectVersionTagging",
+    "s3:GetObjectVersionTagging",
+)
+SCANNER_NOTIFICATION_ACTIONS = ("s3:PutBucketNotification", "s3:GetBucketNotification")
+SCANNER_READ_ACTIONS = ("s3:GetObject", "s3:GetObjectVersion")
+
+
+def malware_scanner_trust_policy(*, account_id: str, partition: str, region: str) -> PolicyDocument:
+    """Only GuardDuty, acting for a malware protection plan of this account, assumes it.
+
+    The plan's ARN is not known before the plan exists (it needs this role), so the source is
+    any plan of this account and region: the confused-deputy guard AWS recommends.
+    """
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": SCANNER_SERVICE},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                    "ArnLike": {
+                        "aws:SourceArn": (
+                            f"arn:{partition}:guardduty:{region}:{account_id}"
+                            ":malware-protection-plan/*"
+                        )
+                    },
+                },
+            }
+        ],
+    }
+
+
+def malware_scanner_policy(
+    *, bucket_arn: str, account_id: str, partition: str, region: str
+) -> PolicyDocument:
+    """The permissions AWS documents for the plan's role, for this one bucket.
+
+    The bucket encrypts with SSE-S3 and refuses other keys (bucket_policy), so the KMS
+    statement AWS adds for SSE-KMS buckets is left out.
+    """
+    managed_rules = (
+        f"arn:{partition}:events:{region}:{account_id}:rule/{SCANNER_MANAGED_RULE_PREFIX}*"
+    )
+    objects = f"{bucket_arn}/*"
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "AllowManagedRuleToSendS3EventsToGuardDuty",
+                "Effect": "Allow",
+                "Action": list(SCANNER_RULE_ACTIONS),
+                "Resource": managed_rules,
+                "Condition": {"StringLike": {"events:ManagedBy": SCANNER_SERVICE}},
+            },
+            {
+                "Sid": "AllowGuardDutyToMonitorEventBridgeManagedRule",
+                "Effect": "Allow",
+                "Action": list(SCANNER_RULE_READ_ACTIONS),
+                "Resource": managed_rules,
+            },
+            {
+                "Sid": "AllowPostScanTag",
+                "Effect": "Allow",
+                "Action": list(SCANNER_TAG_ACTIONS),
+                "Resource": objects,
+            },
+            {
+                "Sid": "AllowEnableS3EventBridgeEvents",
+                "Effect": "Allow",
+                "Action": list(SCANNER_NOTIFICATION_ACTIONS),
+                "Resource": bucket_arn,
+            },
+            {
+                "Sid": "AllowPutValidationObject",
+                "Effect": "Allow",
+                "Action": "s3:PutObject",
+                "Resource": f"{bucket_arn}/{SCANNER_VALIDATION_OBJECT}",
+            },
+            {
+                "Sid": "AllowCheckBucketOwnership",
+                "Effect": "Allow",
+                "Action": "s3:ListBucket",
+                "Resource": bucket_arn,
+            },
+            {
+                "Sid": "AllowMalwareScan",
+                "Effect": "Allow",
+                "Action": list(SCANNER_READ_ACTIONS),
+                "Resource": objects,
+            },
+        ],
+    }
+
+
+WATCHDOG_ACTIONS = ("dynamodb:Query",)
+
+
+def watchdog_policy(*, index_arn: str, failures_arn: str, log_group_arn: str) -> PolicyDocument:
+    """The watchdog reads the status index only (one Query per shard, never the table); Lambda
+    parks a failed run in its failure queue with this role."""
+    return {
+        "Version": VERSION,
+        "Statement": [
+            {
+                "Sid": "QueryStatusIndex",
+                "Effect": "Allow",
+                "Action": list(WATCHDOG_ACTIONS),
+                "Resource": index_arn,
+            },
+            {
+                "Sid": "KeepFailedRuns",
+                "Effect": "Allow",
+                "Action": list(DLQ_ACTIONS),
+                "Resource": failures_arn,
+            },
+            *_log_and_trace_statements(log_group_arn),
         ],
     }

@@ -112,6 +112,16 @@ METRIC_FILTERS: tuple[MetricFilterSpec, ...] = (
 )
 
 
+# Scan results recorded with threats, whichever verdict they decided (a file validation
+# already rejected still had malware in it); a duplicate result logs no scanResult. Defined
+# here with the others, created only by the malware scanning stage (infra/malware.py).
+THREATS = MetricFilterSpec(
+    suffix="threats",
+    metric_name=schema.METRIC_THREATS,
+    pattern=_pattern(_equals(schema.LOG_SCAN_RESULT, schema.ScanResult.THREATS_FOUND)),
+)
+
+
 def metric_namespace(stack: str) -> str:
     """Per stack, so two stacks in one account and region never mix their metrics."""
     return f"{schema.METRIC_NAMESPACE}/{stack}"

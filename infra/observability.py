@@ -9,6 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from handlers import waiting
 from infra import iam, metrics
 from infra.config import PipelineConfig
 
@@ -35,6 +36,8 @@ class ObservedResources:
     namespace: str
     # Set when the notifications stage is on.
     notifier_function_name: pulumi.Input[str] | None = None
+    # The malware scanning stage's metrics (threats found, the oldest wait) are charted.
+    malware_scan: bool = False
 
 
 def metric_filters(
@@ -194,6 +197,7 @@ def dashboard_body(
     function_name: str,
     dlq_name: str,
     notifier_function_name: str | None = None,
+    malware_scan: bool = False,
 ) -> dict[str, Any]:
     def widget(title: str, y: int, x: int, metric_rows: list[list[Any]], stat: str) -> Any:
         return {
@@ -280,6 +284,23 @@ def dashboard_body(
                 "Maximum",
             )
         )
+    if malware_scan:
+        widgets.append(
+            widget(
+                "Malware scanning: files with threats, oldest PROCESSING wait (s)",
+                12,
+                12,
+                [
+                    [namespace, metrics.THREATS.metric_name, {"stat": "Sum"}],
+                    [
+                        namespace,
+                        waiting.METRIC_OLDEST_PROCESSING,
+                        {"stat": "Maximum", "yAxis": "right"},
+                    ],
+                ],
+                "Sum",
+            )
+        )
     return {"widgets": widgets}
 
 
@@ -303,6 +324,7 @@ def dashboard(
             function_name=values[1],
             dlq_name=values[2],
             notifier_function_name=values[3] or None,
+            malware_scan=observed.malware_scan,
         )
     )
     return aws.cloudwatch.Dashboard(

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from infra import metrics, notifications, storage
+from handlers import schema
+from infra import malware, metrics, notifications, storage
 from infra.config import PipelineConfig
 from infra.function import processing_function, s3_invoke_permission
 from infra.observability import ObservedResources, observability
@@ -44,15 +45,42 @@ class FilePipeline(pulumi.ComponentResource):
         partition = aws.get_partition_output(opts=invoke_opts).partition
         region = aws.get_region_output(opts=invoke_opts).region
 
+        namespace = metrics.metric_namespace(pulumi.get_stack())
         uploads = storage.upload_bucket(name, cfg, self)
         table = storage.audit_table(name, cfg, self)
-        fn = processing_function(
-            name, cfg=cfg, archive=args.archive, bucket=uploads.bucket, table=table, parent=self
+        scanner = (
+            malware.scanner(
+                name,
+                cfg=cfg,
+                uploads=uploads,
+                account_id=account_id,
+                partition=partition,
+                region=region,
+                parent=self,
+            )
+            if cfg.malware_scan == schema.MALWARE_SCAN_GUARDDUTY
+            else None
         )
-        policy = storage.bucket_policy(name, uploads, fn.role.arn, cfg, self)
+        fn = processing_function(
+            name,
+            cfg=cfg,
+            archive=args.archive,
+            bucket=uploads.bucket,
+            table=table,
+            parent=self,
+            dlq_event_rule_arns=[scanner.rule.arn] if scanner else (),
+        )
+        policy = storage.bucket_policy(
+            name,
+            uploads,
+            fn.role.arn,
+            cfg,
+            self,
+            scanner_role_arn=scanner.role.arn if scanner else None,
+        )
         permission = s3_invoke_permission(name, fn.function, uploads.bucket, account_id, self)
         # Notification last: S3 sends a test event and checks its permission to invoke.
-        storage.bucket_notification(
+        notification = storage.bucket_notification(
             name,
             uploads=uploads,
             function_arn=fn.function.arn,
@@ -60,6 +88,19 @@ class FilePipeline(pulumi.ComponentResource):
             after=[permission, policy],
             parent=self,
         )
+        if scanner is not None:
+            malware.malware_scanning(
+                name,
+                cfg=cfg,
+                archive=args.archive,
+                scanner=scanner,
+                uploads=uploads,
+                table=table,
+                processing=fn,
+                namespace=namespace,
+                after=[policy, notification],
+                parent=self,
+            )
         stage = (
             notifications.notifications(
                 name,
@@ -80,12 +121,15 @@ class FilePipeline(pulumi.ComponentResource):
             account_id=account_id,
             partition=partition,
             region=region,
-            namespace=metrics.metric_namespace(pulumi.get_stack()),
+            namespace=namespace,
             notifier_function_name=stage.function.name if stage else None,
+            malware_scan=scanner is not None,
         )
         obs = observability(name, cfg, observed, self)
         if stage is not None:
             notifications.alarms(name, cfg, stage, obs.topic, self)
+        if scanner is not None:
+            malware.alarms(name, cfg, namespace, obs.topic, self)
 
         self.bucket_name = uploads.bucket.bucket
         self.table_name = table.name

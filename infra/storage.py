@@ -125,10 +125,16 @@ def bucket_policy(
     function_role_arn: pulumi.Input[str],
     cfg: PipelineConfig,
     parent: pulumi.Resource,
+    *,
+    scanner_role_arn: pulumi.Input[str] | None = None,
 ) -> aws.s3.BucketPolicy:
-    document = pulumi.Output.all(uploads.bucket.arn, function_role_arn).apply(
+    """`scanner_role_arn`: the malware protection plan's role, when scanning is on."""
+    document = pulumi.Output.all(uploads.bucket.arn, function_role_arn, scanner_role_arn).apply(
         lambda arns: iam.bucket_policy(
-            bucket_arn=arns[0], function_role_arn=arns[1], quarantine=cfg.quarantine
+            bucket_arn=arns[0],
+            function_role_arn=arns[1],
+            quarantine=cfg.quarantine,
+            scanner_role_arn=arns[2],
         )
     )
     return aws.s3.BucketPolicy(
@@ -160,6 +166,9 @@ def bucket_notification(
                 filter_suffix=cfg.notification_suffix or None,
             )
         ],
+        # GuardDuty turns EventBridge delivery on for the bucket it protects; this resource
+        # owns the whole configuration, so it must say so too or an update would turn it off.
+        eventbridge=True if cfg.malware_scan != schema.MALWARE_SCAN_NONE else None,
         opts=pulumi.ResourceOptions(parent=parent, depends_on=after),
     )
 

@@ -77,6 +77,11 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> tuple[str, dict[st
     if typ == "aws:kms/key:Key":
         key_id = f"0b5e1c7a-0000-4000-8000-{zlib.crc32(name.encode()):012d}"
         return key_id, {"keyId": key_id, "arn": f"arn:aws:kms:{at}:key/{key_id}"}
+    if typ == "aws:cloudwatch/eventRule:EventRule":
+        return physical, {"name": physical, "arn": f"arn:aws:events:{at}:rule/{physical}"}
+    if typ == "aws:guardduty/malwareProtectionPlan:MalwareProtectionPlan":
+        plan_id = f"b4c7{zlib.crc32(name.encode()):08x}"
+        return plan_id, {"arn": f"arn:aws:guardduty:{at}:malware-protection-plan/{plan_id}"}
     return f"{name}-id", {}
 
 

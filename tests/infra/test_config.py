@@ -163,3 +163,35 @@ def test_out_of_range_setting_is_refused(bad: dict[str, Any]) -> None:
 def test_quarantine_requires_tagging() -> None:
     with pytest.raises(ConfigError, match="quarantine needs tagObjects"):
         PipelineConfig(tag_objects=False, quarantine=True)
+
+
+def test_malware_scanning_is_off_by_default() -> None:
+    assert PipelineConfig().malware_scan == "none"
+
+
+def test_dev_does_not_scan_and_prod_scans_with_guardduty() -> None:
+    assert _load(_stack_values("dev")).malware_scan == "none"
+    assert _load(_stack_values("prod")).malware_scan == "guardduty"
+
+
+def test_an_unknown_scanner_is_refused_naming_the_allowed_values() -> None:
+    with pytest.raises(
+        ConfigError, match=r"malwareScan must be one of none, guardduty, got 'clamav'"
+    ):
+        PipelineConfig(malware_scan="clamav")
+
+
+def test_scanning_needs_the_quarantine() -> None:
+    with pytest.raises(ConfigError, match="malwareScan 'guardduty' needs quarantine"):
+        PipelineConfig(malware_scan="guardduty", quarantine=False)
+
+
+@pytest.mark.parametrize("minutes", [4, 0, -1, 7 * 24 * 60 + 1])
+def test_processing_wait_alarm_outside_its_range_is_refused(minutes: int) -> None:
+    with pytest.raises(ConfigError, match="processingWaitAlarmMinutes"):
+        PipelineConfig(processing_wait_alarm_minutes=minutes)
+
+
+def test_malware_settings_are_read_from_the_stack() -> None:
+    loaded = _load({"malwareScan": "guardduty", "processingWaitAlarmMinutes": 45})
+    assert (loaded.malware_scan, loaded.processing_wait_alarm_minutes) == ("guardduty", 45)

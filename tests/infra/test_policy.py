@@ -106,7 +106,12 @@ NEGATIVE_STACK: dict[str, str] = {
 
 @pytest.fixture
 def production(deploy_with: Callable[..., Deployment]) -> Deployment:
-    return deploy_with(reserved_concurrency=50, deletion_protection=True, notifications=True)
+    return deploy_with(
+        reserved_concurrency=50,
+        deletion_protection=True,
+        notifications=True,
+        malware_scan="guardduty",
+    )
 
 
 def _rule(name: str) -> rules.Rule:

@@ -375,3 +375,111 @@ def test_table_matches_the_local_create_table_request(stack: Deployment) -> None
         local["AttributeDefinitions"], key=lambda a: a["AttributeName"]
     )
     assert deployed == local
+
+
+@pytest.fixture
+def scanning(deploy_with: Callable[..., Deployment]) -> Deployment:
+    return deploy_with(malware_scan="guardduty")
+
+
+def _principals(stack: Deployment) -> dict[str, str]:
+    return {
+        "function": stack.named("filetrail-function-role").state["arn"],
+        "scanner": stack.named("filetrail-malware-scanner-role").state["arn"],
+        "operator": "arn:aws:iam::123456789012:role/Admin",
+        "uploader": UPLOADER,
+    }
+
+
+@pytest.mark.parametrize(
+    ("reader", "tag", "denied"),
+    [
+        ("scanner", None, False),
+        ("scanner", schema.TAG_PENDING, False),
+        ("function", None, False),
+        ("operator", None, True),
+        ("operator", schema.TAG_PENDING, True),
+        ("operator", schema.TAG_STORED, False),
+    ],
+)
+def test_quarantine_lets_guardduty_read_what_it_must_scan(
+    scanning: Deployment, reader: str, tag: str | None, denied: bool
+) -> None:
+    """GuardDuty reads an object with the plan's role to scan it, before any verdict; denied,
+    it reports ACCESS_DENIED
+    (https://docs.aws.amazon.com/guardduty/latest/ug/monitoring-malware-protection-s3-scans-gdu.html)."""
+    statement = _statement(scanning, "QuarantineUnvalidatedObjects")
+    context = {"aws:PrincipalArn": _principals(scanning)[reader]}
+    if tag is not None:
+        context[f"s3:ExistingObjectTag/{schema.TAG_KEY}"] = tag
+    assert _denies(statement, context) is denied
+
+
+@pytest.mark.parametrize(
+    ("principal", "tag_keys", "denied"),
+    [
+        ("uploader", [schema.GUARDDUTY_TAG_KEY], True),
+        ("uploader", ["guarddutymalwarescanstatus"], True),
+        ("uploader", ["team", "GUARDDUTYMALWARESCANSTATUS"], True),
+        ("uploader", ["team"], False),
+        ("uploader", None, False),
+        ("operator", [schema.GUARDDUTY_TAG_KEY], True),
+        ("scanner", [schema.GUARDDUTY_TAG_KEY], False),
+        ("function", [schema.TAG_KEY, schema.GUARDDUTY_TAG_KEY], False),
+    ],
+)
+def test_only_guardduty_and_the_function_set_the_scan_tag(
+    scanning: Deployment, principal: str, tag_keys: list[str] | None, denied: bool
+) -> None:
+    """GuardDuty's guide asks that no one else may set its tag when access depends on it
+    (https://docs.aws.amazon.com/guardduty/latest/ug/tag-based-access-s3-malware-protection.html);
+    the function keeps it when it writes the outcome tag."""
+    statement = _statement(scanning, "OnlyTheScannerSetsTheScanTag")
+    assert (statement["Effect"], statement["Principal"]) == ("Deny", "*")
+    assert set(statement["Action"]) == {
+        "s3:PutObject",
+        "s3:PutObjectTagging",
+        "s3:PutObjectVersionTagging",
+    }
+    context: dict[str, Any] = {"aws:PrincipalArn": _principals(scanning)[principal]}
+    if tag_keys is not None:
+        context["s3:RequestObjectTagKeys"] = tag_keys
+    assert _denies(statement, context) is denied
+
+
+@pytest.mark.parametrize(
+    ("principal", "denied"), [("scanner", False), ("function", False), ("uploader", True)]
+)
+def test_guardduty_may_rewrite_the_outcome_tag_it_finds_on_an_object(
+    scanning: Deployment, principal: str, denied: bool
+) -> None:
+    """PutObjectTagging replaces an object's whole tag set, so GuardDuty adding its tag to an
+    object the function already tagged sends the outcome tag back as it found it
+    (https://docs.aws.amazon.com/AmazonS3/latest/API/API_PutObjectTagging.html)."""
+    statement = _statement(scanning, "OnlyTheFunctionSetsTheOutcomeTag")
+    context: dict[str, Any] = {
+        "aws:PrincipalArn": _principals(scanning)[principal],
+        "s3:RequestObjectTagKeys": [schema.TAG_KEY, schema.GUARDDUTY_TAG_KEY],
+    }
+    assert _denies(statement, context) is denied
+
+
+def test_without_scanning_no_one_but_the_function_is_exempt(stack: Deployment) -> None:
+    role = stack.one("aws:iam/role:Role").state["arn"]
+    for sid in ("QuarantineUnvalidatedObjects", "OnlyTheFunctionSetsTheOutcomeTag"):
+        assert _statement(stack, sid)["Condition"]["StringNotEquals"]["aws:PrincipalArn"] == role
+
+
+def test_scanning_lets_guardduty_write_its_validation_object(scanning: Deployment) -> None:
+    """GuardDuty writes `malware-protection-resource-validation-object` when the plan is
+    created; no deny of the bucket policy may meet that PutObject (no tags, no copy, no
+    encryption header)."""
+    context = {"aws:PrincipalArn": _principals(scanning)["scanner"]}
+    put_object_denies = [
+        s
+        for s in scanning.policy_json("aws:s3/bucketPolicy:BucketPolicy")["Statement"]
+        if s["Effect"] == "Deny"
+        and "s3:PutObject" in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])
+    ]
+    assert put_object_denies
+    assert not any(_denies(s, context) for s in put_object_denies)
