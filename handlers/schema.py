@@ -70,6 +70,8 @@ class Reason(StrEnum):
     MALWARE = "MALWARE"
     SCAN_UNSUPPORTED = "SCAN_UNSUPPORTED"
     SCAN_FAILED = "SCAN_FAILED"
+    # GuardDuty's own test object, written when its plan is created: not an upload.
+    SCANNER_VALIDATION_OBJECT = "SCANNER_VALIDATION_OBJECT"
 
 
 class ScanResult(StrEnum):
@@ -144,6 +146,9 @@ TAG_REJECTED: Final = "REJECTED"
 TAG_PENDING: Final = "PENDING"
 # The tag GuardDuty Malware Protection for S3 writes with its result; the function keeps it.
 GUARDDUTY_TAG_KEY: Final = "GuardDutyMalwareScanStatus"
+# The object GuardDuty writes into a bucket when it starts protecting it.
+# https://docs.aws.amazon.com/guardduty/latest/ug/malware-protection-s3-iam-policy-prerequisite.html
+GUARDDUTY_VALIDATION_OBJECT: Final = "malware-protection-resource-validation-object"
 
 # Malware scan results as EventBridge delivers them.
 # https://docs.aws.amazon.com/guardduty/latest/ug/monitor-with-eventbridge-s3-malware-protection.html

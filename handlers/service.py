@@ -410,6 +410,15 @@ class Processor:
                 details["cause"] = "NOTHING_SERVED"
             plan = Planned(((EventType.DELETED, details),), Outcome.DELETED)
             return self._record(upload, invocation, plan, state)
+        if self._scan_required and upload.key == schema.GUARDDUTY_VALIDATION_OBJECT:
+            details = {
+                "reason": Reason.SCANNER_VALIDATION_OBJECT,
+                "message": "GuardDuty's own test object, written when its protection plan starts",
+            }
+            plan = Planned(
+                ((EventType.IGNORED, details),), Outcome.IGNORED, Reason.SCANNER_VALIDATION_OBJECT
+            )
+            return self._record(upload, invocation, plan, state)
         if upload.is_folder_marker:
             details = {"reason": Reason.FOLDER_MARKER, "message": "folder marker, not a file"}
             plan = Planned(((EventType.IGNORED, details),), Outcome.IGNORED, Reason.FOLDER_MARKER)

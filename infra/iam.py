@@ -408,7 +408,7 @@ SCANNER_SERVICE = "malware-protection-plan.guardduty.amazonaws.com"
 # GuardDuty names the EventBridge rule it manages for the bucket's S3 events with this prefix.
 SCANNER_MANAGED_RULE_PREFIX = "DO-NOT-DELETE-AmazonGuardDutyMalwareProtectionS3"
 # GuardDuty writes this object to prove it may use the bucket when the plan is created.
-SCANNER_VALIDATION_OBJECT = "malware-protection-resource-validation-object"
+SCANNER_VALIDATION_OBJECT = schema.GUARDDUTY_VALIDATION_OBJECT
 SCANNER_RULE_ACTIONS = (
     "events:PutRule",
     "events:DeleteRule",
