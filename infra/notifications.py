@@ -107,6 +107,20 @@ def notifications(
         role_policy=role_policy,
         parent=parent,
     )
+    # The stream is its only trigger, but an asynchronous invocation (a test from the
+    # console, say) must not vanish either: it goes to the same failures queue. The policy
+    # pack's stack rule asks this of every function.
+    aws.lambda_.FunctionEventInvokeConfig(
+        f"{name}-notifier-invoke",
+        function_name=function.name,
+        maximum_retry_attempts=0,
+        destination_config=aws.lambda_.FunctionEventInvokeConfigDestinationConfigArgs(
+            on_failure=aws.lambda_.FunctionEventInvokeConfigDestinationConfigOnFailureArgs(
+                destination=failures.arn
+            )
+        ),
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=[role_policy]),
+    )
     mapping = aws.lambda_.EventSourceMapping(
         f"{name}-notifier-stream",
         event_source_arn=table.stream_arn,

@@ -153,6 +153,13 @@ def test_program_passes_every_stack_rule(stack: Deployment) -> None:
     assert rules.stack_violations(_resources(stack)) == []
 
 
+def test_production_program_with_every_stage_passes_every_stack_rule(
+    production: Deployment,
+) -> None:
+    """Notifications are on by default: the notifier is a function the rule counts too."""
+    assert rules.stack_violations(_resources(production)) == []
+
+
 @pytest.mark.parametrize("rule_name", sorted(NEGATIVE))
 def test_rule_reports_a_broken_resource(production: Deployment, rule_name: str) -> None:
     resource_type, mutate = NEGATIVE[rule_name]
