@@ -137,6 +137,10 @@ METRIC_REJECTED: Final = "FilesRejected"
 METRIC_ERRORS: Final = "ProcessingErrors"
 METRIC_DURATION: Final = "ProcessingDuration"
 METRIC_THREATS: Final = "ThreatsFound"
+# The watchdog of the malware-scanning stage: how long the oldest PROCESSING file waited.
+METRIC_OLDEST_PROCESSING: Final = "OldestProcessingAgeSeconds"
+WATCHDOG_MESSAGE: Final = "filetrail.watchdog"
+WATCHDOG_HANDLER: Final = "handlers.watchdog.handler"
 
 # Object tag written with the outcome (quarantine: unvalidated objects stay unreadable).
 TAG_KEY: Final = "filetrail-status"
@@ -184,6 +188,7 @@ ENV_LOG_LEVEL: Final = "LOG_LEVEL"
 ENV_STATUS_INDEX_SHARDS: Final = "STATUS_INDEX_SHARDS"
 # "guardduty": a file is STORED only once validated and scanned clean.
 ENV_MALWARE_SCAN: Final = "MALWARE_SCAN"
+ENV_METRIC_NAMESPACE: Final = "METRIC_NAMESPACE"
 
 DEFAULT_MAX_FILE_BYTES: Final = 10 * 1024 * 1024
 DEFAULT_ALLOWED_TYPES: Final = "image/*,application/pdf,text/plain"

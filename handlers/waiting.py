@@ -14,15 +14,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Final
+from typing import Any
 
 from handlers import schema
-
-# Names the Pulumi program shares with the watchdog; they belong in handlers/schema.py.
-ENV_METRIC_NAMESPACE: Final = "METRIC_NAMESPACE"
-METRIC_OLDEST_PROCESSING: Final = "OldestProcessingAgeSeconds"
-WATCHDOG_MESSAGE: Final = "filetrail.watchdog"
-WATCHDOG_HANDLER: Final = "handlers.watchdog.handler"
 
 
 @dataclass(frozen=True)
@@ -55,14 +49,14 @@ def metric_line(namespace: str, waiting: Waiting | None, now: datetime) -> str:
                     "Namespace": namespace,
                     # One dimension set with no dimensions: the metric is the stack's.
                     "Dimensions": [[]],
-                    "Metrics": [{"Name": METRIC_OLDEST_PROCESSING, "Unit": "Seconds"}],
+                    "Metrics": [{"Name": schema.METRIC_OLDEST_PROCESSING, "Unit": "Seconds"}],
                 }
             ],
         },
         # Lambda's log-level filter reads `level`; the line must pass at any setting.
         "level": "INFO",
-        schema.LOG_MESSAGE: WATCHDOG_MESSAGE,
-        METRIC_OLDEST_PROCESSING: age_seconds(waiting, now),
+        schema.LOG_MESSAGE: schema.WATCHDOG_MESSAGE,
+        schema.METRIC_OLDEST_PROCESSING: age_seconds(waiting, now),
     }
     if waiting is not None:
         document[schema.LOG_DOCUMENT_ID] = waiting.document_id

@@ -24,8 +24,6 @@ from handlers.aws_errors import translate
 from handlers.clients import CLIENT_CONFIG
 from handlers.errors import ConfigurationError
 from handlers.waiting import (
-    ENV_METRIC_NAMESPACE,
-    METRIC_OLDEST_PROCESSING,
     Waiting,
     age_seconds,
     metric_line,
@@ -48,9 +46,9 @@ class WatchdogSettings:
         table = environ.get(schema.ENV_TABLE_NAME, "").strip()
         if not table:
             problems.append(f"{schema.ENV_TABLE_NAME} is required")
-        namespace = environ.get(ENV_METRIC_NAMESPACE, "").strip()
+        namespace = environ.get(schema.ENV_METRIC_NAMESPACE, "").strip()
         if not namespace:
-            problems.append(f"{ENV_METRIC_NAMESPACE} is required")
+            problems.append(f"{schema.ENV_METRIC_NAMESPACE} is required")
         raw = environ.get(schema.ENV_STATUS_INDEX_SHARDS, str(schema.DEFAULT_STATUS_INDEX_SHARDS))
         shards = int(raw) if raw.strip().isdigit() else 0
         if not 1 <= shards <= schema.MAX_STATUS_INDEX_SHARDS:
@@ -129,4 +127,4 @@ def watchdog() -> Watchdog:
 
 
 def handler(event: Any, context: Any) -> dict[str, int]:
-    return {METRIC_OLDEST_PROCESSING: watchdog().check()}
+    return {schema.METRIC_OLDEST_PROCESSING: watchdog().check()}

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from handlers import waiting
+from handlers import schema
 from infra import iam, metrics
 from infra.config import PipelineConfig
 
@@ -294,7 +294,7 @@ def dashboard_body(
                     [namespace, metrics.THREATS.metric_name, {"stat": "Sum"}],
                     [
                         namespace,
-                        waiting.METRIC_OLDEST_PROCESSING,
+                        schema.METRIC_OLDEST_PROCESSING,
                         {"stat": "Maximum", "yAxis": "right"},
                     ],
                 ],

@@ -15,8 +15,6 @@ from moto import mock_aws
 from handlers import schema
 from handlers.errors import ConfigurationError
 from handlers.waiting import (
-    ENV_METRIC_NAMESPACE,
-    METRIC_OLDEST_PROCESSING,
     Waiting,
     age_seconds,
     metric_line,
@@ -152,16 +150,16 @@ def test_metric_line_is_an_embedded_metric_document() -> None:
     assert directive == {
         "Namespace": NAMESPACE,
         "Dimensions": [[]],
-        "Metrics": [{"Name": METRIC_OLDEST_PROCESSING, "Unit": "Seconds"}],
+        "Metrics": [{"Name": schema.METRIC_OLDEST_PROCESSING, "Unit": "Seconds"}],
     }
-    assert document[METRIC_OLDEST_PROCESSING] == 3600
+    assert document[schema.METRIC_OLDEST_PROCESSING] == 3600
     assert document[schema.LOG_DOCUMENT_ID] == "doc-1"
 
 
 def test_metric_line_reports_zero_without_a_file_when_nothing_waits() -> None:
     document = json.loads(metric_line(NAMESPACE, None, NOW))
 
-    assert document[METRIC_OLDEST_PROCESSING] == 0
+    assert document[schema.METRIC_OLDEST_PROCESSING] == 0
     assert schema.LOG_DOCUMENT_ID not in document
 
 
@@ -174,7 +172,7 @@ def test_check_writes_one_metric_line_with_the_oldest_wait(
         {
             schema.ENV_TABLE_NAME: TABLE,
             schema.ENV_STATUS_INDEX_SHARDS: str(SHARDS),
-            ENV_METRIC_NAMESPACE: NAMESPACE,
+            schema.ENV_METRIC_NAMESPACE: NAMESPACE,
         },
         session,
     )
@@ -184,18 +182,18 @@ def test_check_writes_one_metric_line_with_the_oldest_wait(
 
     (line,) = out.getvalue().splitlines()
     assert age == 45 * 60
-    assert json.loads(line)[METRIC_OLDEST_PROCESSING] == 45 * 60
+    assert json.loads(line)[schema.METRIC_OLDEST_PROCESSING] == 45 * 60
 
 
 @pytest.mark.parametrize(
     ("environ", "message"),
     [
-        ({ENV_METRIC_NAMESPACE: NAMESPACE}, "TABLE_NAME"),
-        ({schema.ENV_TABLE_NAME: TABLE}, ENV_METRIC_NAMESPACE),
+        ({schema.ENV_METRIC_NAMESPACE: NAMESPACE}, "TABLE_NAME"),
+        ({schema.ENV_TABLE_NAME: TABLE}, schema.ENV_METRIC_NAMESPACE),
         (
             {
                 schema.ENV_TABLE_NAME: TABLE,
-                ENV_METRIC_NAMESPACE: NAMESPACE,
+                schema.ENV_METRIC_NAMESPACE: NAMESPACE,
                 schema.ENV_STATUS_INDEX_SHARDS: "33",
             },
             "STATUS_INDEX_SHARDS",
