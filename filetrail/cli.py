@@ -241,6 +241,20 @@ def build_parser() -> Parser:
         "--limit", type=_limit, default=100, help="at most this many messages (default 100)"
     )
     redrive.set_defaults(func="dlq_redrive")
+    dashboard = sub.add_parser(
+        "ui",
+        parents=[_options(submits=True, dead_letters=True)],
+        help="an operator dashboard in the browser, on 127.0.0.1",
+        description=(
+            "Serve an operator dashboard on 127.0.0.1: overview, files, one file's events, "
+            "trace and actions, updated live. It reads with your own AWS credentials."
+        ),
+    )
+    dashboard.add_argument(
+        "--port", type=_port, default=8765, help="port to listen on (default 8765; 0: any free)"
+    )
+    dashboard.add_argument("--open", action="store_true", help="open it in the web browser")
+    dashboard.set_defaults(func=None, command="ui")
     local = sub.add_parser(
         "local",
         help="run the pipeline on an embedded AWS emulator until interrupted",
@@ -369,6 +383,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if getattr(args, "csv", False) and args.json:
             raise UsageError("--csv and --json are alternatives; pass one")
         ctx = _context(args)
+        if args.command == "ui":
+            from filetrail.ui.serve import serve as serve_ui  # noqa: PLC0415 - flask loads slowly
+
+            return serve_ui(ctx, port=args.port, open_browser=args.open)
         command: Command = getattr(import_module("filetrail.commands"), args.func)
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 

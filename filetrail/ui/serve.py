@@ -1,0 +1,85 @@
+"""Serve the dashboard with werkzeug's threaded server on loopback until interrupted."""
+
+from __future__ import annotations
+
+import logging
+import sys
+import threading
+import webbrowser
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TextIO
+
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from filetrail.context import Context
+from filetrail.errors import EXIT_OK
+from filetrail.ui.app import Settings, create_app
+
+DEFAULT_HOST = "127.0.0.1"
+
+
+def start(
+    ctx: Context, *, host: str = DEFAULT_HOST, port: int = 0, settings: Settings | None = None
+) -> BaseWSGIServer:
+    """A bound server that does not serve yet: `server.port` is the port bound (0 picks a
+    free one). Serve with `serve_forever`, in this thread or another."""
+    # Resolve the table now: a stack that cannot be found fails before anything listens.
+    ctx.store.table_name  # noqa: B018
+    settings = settings or Settings()
+    app = create_app(ctx, Settings(settings.poll_seconds, settings.hosts | {host}))
+    # werkzeug logs every request on stderr in its own format; the dashboard's output is
+    # the one line saying where it listens.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    return make_server(host, port, app, threaded=True)
+
+
+def url_of(server: BaseWSGIServer) -> str:
+    return f"http://{server.host}:{server.port}/"
+
+
+def _stop_streams(server: BaseWSGIServer) -> None:
+    """End the open event streams: each holds a request thread until it ends."""
+    server.app.extensions["filetrail.stop"].set()  # type: ignore[attr-defined]
+
+
+@contextmanager
+def running(
+    ctx: Context, *, port: int = 0, settings: Settings | None = None
+) -> Iterator[BaseWSGIServer]:
+    """The dashboard served from a background thread for the duration of the block."""
+    server = start(ctx, port=port, settings=settings)
+    thread = threading.Thread(target=server.serve_forever, name="filetrail-ui", daemon=True)
+    thread.start()
+    try:
+        yield server
+    finally:
+        _stop_streams(server)
+        server.shutdown()
+        thread.join()
+        server.server_close()
+
+
+def serve(
+    ctx: Context,
+    *,
+    port: int,
+    open_browser: bool,
+    out: TextIO | None = None,
+    opener: Callable[[str], object] | None = None,
+) -> int:
+    out = out or sys.stdout
+    server = start(ctx, port=port)
+    url = url_of(server)
+    print(f"filetrail ui: serving {url} (Ctrl-C to stop)", file=out, flush=True)
+    if open_browser:
+        # webbrowser starts the browser in the background and returns.
+        (opener or webbrowser.open)(url)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        _stop_streams(server)
+        server.server_close()
+    return EXIT_OK
