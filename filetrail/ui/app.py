@@ -18,8 +18,9 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 
-from flask import Flask, Response, abort, render_template, request, url_for
+from flask import Flask, Response, abort, redirect, render_template, request, url_for
 from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers.response import Response as BaseResponse
 
 from filetrail.commands import _submit, _submitter
 from filetrail.context import Context
@@ -51,7 +52,6 @@ DEFAULT_WINDOW = "24h"
 PAGE_SIZE = 50
 # A key-prefix filter reads the index page by page; this bounds the pages one request reads.
 PREFIX_PAGES = 20
-SAME_SITE = frozenset({"same-origin", "none"})
 WATERFALL_WIDTH = 600
 
 
@@ -121,6 +121,12 @@ def create_app(ctx: Context, settings: Settings | None = None) -> Flask:
         if item is None and not events:
             raise UnknownFileError(f"no audit trail for {document_id}")
         chosen, timeline, trace_error = _trace(ctx, events, request.args.get("trace"))
+        # A live update keeps the trace shown; after a POST it shows the plain page.
+        refresh_url = (
+            request.full_path
+            if request.method == "GET"
+            else url_for("file", document_id=document_id)
+        )
         return render_template(
             "file.html",
             document_id=document_id,
@@ -131,26 +137,27 @@ def create_app(ctx: Context, settings: Settings | None = None) -> Flask:
             bars=_waterfall(timeline) if timeline else [],
             trace_error=trace_error,
             live_url=url_for("events", doc=document_id),
-            refresh_url=url_for("file", document_id=document_id),
+            refresh_url=refresh_url,
             **result,
         )
 
     @app.get("/file/<document_id>")
     def file(document_id: str) -> str:
-        return file_page(document_id)
+        return file_page(document_id, reprocessed=request.args.get("reprocessed"))
 
     @app.post("/file/<document_id>/reprocess")
-    def reprocess(document_id: str) -> str:
+    def reprocess(document_id: str) -> BaseResponse:
         _check_post(token)
         item = store.get_status(document_id)
         if item is None:
             raise UnknownFileError(f"no status for {document_id}")
         notification = synthetic_notification(item, ctx.clients.region)
-        via, target, submit = _submitter(ctx)
+        _, _, submit = _submitter(ctx)
         _submit(submit, notification, f"submit {document_id} for reprocessing")
-        return file_page(
-            document_id,
-            reprocessed={"id": reprocess_id_of(notification), "via": via, "target": target},
+        # Post/Redirect/Get: reloading the page that shows the result submits nothing.
+        return redirect(
+            url_for("file", document_id=document_id, reprocessed=reprocess_id_of(notification)),
+            code=303,
         )
 
     @app.post("/file/<document_id>/verify")
@@ -178,7 +185,8 @@ def _check_post(token: str) -> None:
     origin = request.headers.get("Origin")
     if origin is not None and origin.rstrip("/") != request.host_url.rstrip("/"):
         abort(403, "cross-origin request refused")
-    if request.headers.get("Sec-Fetch-Site", "same-origin") not in SAME_SITE:
+    # Only a page of this dashboard can POST: "none" is a navigation the user typed.
+    if request.headers.get("Sec-Fetch-Site", "same-origin") != "same-origin":
         abort(403, "cross-site request refused")
 
 

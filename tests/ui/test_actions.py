@@ -26,7 +26,9 @@ def _queued(stack) -> list[dict]:
 def test_reprocess_with_the_page_token_submits_the_upload(stack, client):
     document_id, token = _file(stack, client)
 
-    response = client.post(f"/file/{document_id}/reprocess", data={"csrf_token": token})
+    response = client.post(
+        f"/file/{document_id}/reprocess", data={"csrf_token": token}, follow_redirects=True
+    )
 
     assert response.status_code == 200
     [notification] = _queued(stack)
@@ -65,6 +67,16 @@ def test_a_post_from_another_origin_is_refused_even_with_the_token(stack, client
     assert _queued(stack) == []
 
 
+def test_reprocess_answers_with_a_redirect_so_a_reload_submits_nothing(stack, client):
+    document_id, token = _file(stack, client)
+
+    response = client.post(f"/file/{document_id}/reprocess", data={"csrf_token": token})
+    client.get(response.headers["Location"])
+
+    assert response.status_code == 303
+    assert len(_queued(stack)) == 1
+
+
 def test_a_post_the_browser_marks_cross_site_is_refused(stack, client):
     """Fetch metadata: https://developer.mozilla.org/docs/Web/HTTP/Headers/Sec-Fetch-Site"""
     document_id, token = _file(stack, client)
@@ -76,6 +88,20 @@ def test_a_post_the_browser_marks_cross_site_is_refused(stack, client):
     )
 
     assert response.status_code == 403
+
+
+def test_a_post_from_a_typed_navigation_is_refused(stack, client):
+    """Sec-Fetch-Site `none` is a user-initiated navigation, never a form of this page."""
+    document_id, token = _file(stack, client)
+
+    response = client.post(
+        f"/file/{document_id}/reprocess",
+        data={"csrf_token": token},
+        headers={"Sec-Fetch-Site": "none"},
+    )
+
+    assert response.status_code == 403
+    assert _queued(stack) == []
 
 
 def test_a_post_from_the_dashboard_origin_is_accepted(stack, client):
