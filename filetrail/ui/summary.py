@@ -56,15 +56,22 @@ CHART_HEIGHT = 100
 BAR_WIDTH = 12
 
 
+MAX_HOURS = 24 * 31
+
+
 def hourly(items: list[StatusItem], since: str, now: datetime) -> list[Bar]:
-    """Files per upload hour from `since` to `now`, as SVG bar geometry (no script needed)."""
+    """Files per upload hour from `since` to `now`, as SVG bar geometry (no script needed);
+    a window longer than a month shows its last month."""
     start = datetime.fromisoformat(since.replace("Z", "+00:00")).replace(
         minute=0, second=0, microsecond=0
+    )
+    start = max(
+        start, now.replace(minute=0, second=0, microsecond=0) - timedelta(hours=MAX_HOURS - 1)
     )
     counts = Counter(item.uploaded_at[:13] for item in items)
     slots: list[str] = []
     hour = start
-    while hour <= now and len(slots) < 24 * 31:
+    while hour <= now:
         slots.append(hour.strftime("%Y-%m-%dT%H"))
         hour += timedelta(hours=1)
     peak = max((counts[slot] for slot in slots), default=0) or 1
