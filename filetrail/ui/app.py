@@ -9,6 +9,7 @@ Security Policy that allows no inline script or style, so an object key that rea
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 import threading
@@ -28,7 +29,7 @@ from filetrail.errors import StackNotFoundError, UnknownFileError, UsageError
 from filetrail.listing import list_files, parse_since
 from filetrail.reprocess import reprocess_id_of, synthetic_notification
 from filetrail.trace import Timeline, fetch_timeline
-from filetrail.ui.summary import summarize
+from filetrail.ui.summary import Summary, summarize
 from filetrail.verify import Report, verify_all
 from handlers.errors import FiletrailError
 from handlers.model import AuditEvent, StatusItem
@@ -43,7 +44,8 @@ CSP = (
 SECURITY_HEADERS = {
     "Content-Security-Policy": CSP,
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    # Not no-referrer: under it a browser sends `Origin: null` with the page's own forms.
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
@@ -89,7 +91,7 @@ def create_app(ctx: Context, settings: Settings | None = None) -> Flask:
             since_text=text,
             summary=summary,
             dead_letters=_dead_letters(ctx),
-            live_url=url_for("events", since=text),
+            live_url=url_for("events", since=text, seen=_digest(_overview_state(summary))),
             refresh_url=url_for("overview", since=text),
         )
 
@@ -136,7 +138,7 @@ def create_app(ctx: Context, settings: Settings | None = None) -> Flask:
             timeline=timeline,
             bars=_waterfall(timeline) if timeline else [],
             trace_error=trace_error,
-            live_url=url_for("events", doc=document_id),
+            live_url=url_for("events", doc=document_id, seen=_digest(_file_state(item))),
             refresh_url=refresh_url,
             **result,
         )
@@ -169,8 +171,8 @@ def create_app(ctx: Context, settings: Settings | None = None) -> Flask:
     @app.get("/events")
     def events() -> Response:
         document_id = request.args.get("doc")
-        since = None if document_id else window()[1]
-        stream = _changes(_fingerprint(store, document_id, since), settings.poll_seconds, stopping)
+        read = _reader(store, document_id, None if document_id else window()[1])
+        stream = _changes(read, request.args.get("seen"), settings.poll_seconds, stopping)
         return Response(stream, mimetype="text/event-stream", headers={"X-Accel-Buffering": "no"})
 
     return app
@@ -235,32 +237,45 @@ def _guard(app: Flask, settings: Settings) -> None:
         return render_template("error.html", message=error.description, code=code), code
 
 
-def _fingerprint(
-    store: AuditStore, document_id: str | None, since: str | None
-) -> Callable[[], Hashable]:
-    """What a page shows, reduced to a value that changes when the page would."""
+def _file_state(item: StatusItem | None) -> Hashable:
+    """What a file's page shows, reduced to a value that changes when the page would."""
+    return None if item is None else (item.version, str(item.status))
 
-    def of_file() -> Hashable:
-        item = store.get_status(str(document_id))
-        return None if item is None else (item.version, str(item.status))
 
-    def of_overview() -> Hashable:
-        summary = summarize(store, str(since), datetime.now(UTC))
-        counts = tuple(sorted(summary.counts.items()))
-        return (counts, tuple(i.document_id for i in summary.stuck))
+def _overview_state(summary: Summary) -> Hashable:
+    counts = tuple(sorted(summary.counts.items()))
+    return (counts, tuple((i.document_id, i.version) for i in summary.stuck))
+
+
+def _digest(state: Hashable) -> str:
+    return hashlib.sha256(repr(state).encode()).hexdigest()[:16]
+
+
+def _reader(store: AuditStore, document_id: str | None, since: str | None) -> Callable[[], str]:
+    """The digest of what a file's page (or the overview of a window) shows now."""
+
+    def of_file() -> str:
+        return _digest(_file_state(store.get_status(str(document_id))))
+
+    def of_overview() -> str:
+        return _digest(_overview_state(summarize(store, str(since), datetime.now(UTC))))
 
     return of_file if document_id else of_overview
 
 
 def _changes(
-    fingerprint: Callable[[], Hashable], poll_seconds: float, stopping: threading.Event
+    read: Callable[[], str],
+    seen: str | None,
+    poll_seconds: float,
+    stopping: threading.Event,
 ) -> Iterator[str]:
-    """Server-Sent Events: `change` when what the page shows changed. A comment on every
-    quiet poll lets a closed tab fail the write and free its thread."""
-    last = fingerprint()
+    """Server-Sent Events: `change` when what the page shows changed. `seen` is the state
+    the page was rendered from: a change between rendering and connecting is announced
+    too. A comment on every quiet poll lets a closed tab fail the write and free its thread."""
+    last = seen or read()
     yield "retry: 3000\n\n"
     while not stopping.wait(poll_seconds):
-        now = fingerprint()
+        now = read()
         if now != last:
             last = now
             yield "event: change\ndata: {}\n\n"

@@ -184,7 +184,7 @@ def test_every_response_carries_the_security_headers(stack, client):
         assert "unsafe-inline" not in csp
         assert "frame-ancestors 'none'" in csp
         assert headers["X-Content-Type-Options"] == "nosniff"
-        assert headers["Referrer-Policy"] == "no-referrer"
+        assert headers["Referrer-Policy"] == "same-origin"
 
 
 def test_pages_carry_no_inline_script_or_style(stack, client):
@@ -256,3 +256,20 @@ def test_event_stream_stays_quiet_without_changes(stack, client):
     response.close()
 
     assert all(chunk.startswith(b":") for chunk in seen)
+
+
+def test_event_stream_announces_a_change_made_before_it_connected(stack, client):
+    """The page names the state it shows; a change between rendering and connecting counts."""
+    stack.upload("a.txt", b"hello")
+    document_id = _document_id(client, "a.txt")
+    html = client.get(f"/file/{document_id}").get_data(as_text=True)
+    live_url = re.search(r'data-live="([^"]+)"', html).group(1).replace("&amp;", "&")
+    stack.upload("a.txt", b"hello again")
+
+    response = client.get(live_url, buffered=False)
+    chunks = iter(response.response)
+    next(chunks)
+    seen = _until_change(chunks)
+    response.close()
+
+    assert seen[-1].startswith(b"event: change")
