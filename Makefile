@@ -37,6 +37,10 @@ demo: $(RUNTIME_STAMP)
 demo-ui: $(RUNTIME_STAMP)
 	$(VENV)/bin/filetrail demo --ui
 
+# docs/img/*.png for the README, taken in Debian's Chromium (/usr/bin/chromium).
+screenshots: setup
+	$(PY) scripts/screenshots.py
+
 stress: setup
 	$(VENV)/bin/pytest -q -m stress --run-stress
 
