@@ -407,7 +407,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "ui":
             from filetrail.ui.serve import serve as serve_ui  # noqa: PLC0415 - flask loads slowly
 
-            return serve_ui(ctx, port=args.port, open_browser=args.open)
+            return serve_ui(ctx, port=args.port, open_browser=args.open, as_json=args.json)
         command: Command = getattr(import_module("filetrail.commands"), args.func)
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
 import threading
@@ -65,13 +66,18 @@ def serve(
     *,
     port: int,
     open_browser: bool,
+    as_json: bool = False,
     out: TextIO | None = None,
     opener: Callable[[str], object] | None = None,
 ) -> int:
     out = out or sys.stdout
     server = start(ctx, port=port)
     url = url_of(server)
-    print(f"filetrail ui: serving {url} (Ctrl-C to stop)", file=out, flush=True)
+    if as_json:
+        # One document, as every command's --json: a script learns the port it got.
+        print(json.dumps({"url": url}), file=out, flush=True)
+    else:
+        print(f"filetrail ui: serving {url} (Ctrl-C to stop)", file=out, flush=True)
     if open_browser:
         # webbrowser starts the browser in the background and returns.
         (opener or webbrowser.open)(url)

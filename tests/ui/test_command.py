@@ -36,6 +36,15 @@ def test_ui_says_where_it_listens(stack, cli, monkeypatch):  # noqa: F811
     assert result.out.startswith("filetrail ui: serving http://127.0.0.1:")
 
 
+def test_ui_json_prints_one_document_with_the_address(stack, cli, monkeypatch):  # noqa: F811
+    monkeypatch.setattr(BaseWSGIServer, "serve_forever", _interrupted)
+
+    result = cli("ui", "--port", "0", "--json")
+
+    assert result.code == 0, result.err
+    assert result.json()["url"].startswith("http://127.0.0.1:")
+
+
 def test_ui_open_hands_the_address_to_the_browser(stack, cli, monkeypatch):  # noqa: F811
     opened: list[str] = []
     monkeypatch.setattr(BaseWSGIServer, "serve_forever", _interrupted)
