@@ -41,12 +41,14 @@ def main() -> int:
     return 0
 
 
-def shoot(url: str) -> None:
+def shoot(entry: str) -> None:
+    """`entry`: the printed address, which lets this browser in (an access token)."""
     OUT.mkdir(parents=True, exist_ok=True)
+    url = entry.split("?", maxsplit=1)[0]
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM)
         page = browser.new_page(viewport={"width": 1280, "height": 860}, device_scale_factor=1)
-        page.goto(url)
+        page.goto(entry)
         page.screenshot(path=OUT / "overview.png", full_page=True)
         page.goto(f"{url}files")
         page.get_by_role("link", name=FILE, exact=True).click()

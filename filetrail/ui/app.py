@@ -29,6 +29,7 @@ from filetrail.errors import StackNotFoundError, UnknownFileError, UsageError
 from filetrail.listing import list_files, parse_since
 from filetrail.reprocess import reprocess_id_of, synthetic_notification
 from filetrail.trace import Timeline, fetch_timeline
+from filetrail.ui.access import require_token
 from filetrail.ui.summary import Summary, summarize
 from filetrail.verify import Report, verify_all
 from handlers.errors import FiletrailError
@@ -62,6 +63,8 @@ class Settings:
     poll_seconds: float = 1.5
     # Host names a request may name: a DNS-rebinding page names its own.
     hosts: frozenset[str] = LOOPBACK_NAMES
+    # Required of every request when set (filetrail.ui.access); `filetrail ui` always sets one.
+    access_token: str | None = None
 
 
 def create_app(ctx: Context, settings: Settings | None = None) -> Flask:
@@ -73,6 +76,8 @@ def create_app(ctx: Context, settings: Settings | None = None) -> Flask:
     store = ctx.store
 
     _guard(app, settings)
+    if settings.access_token is not None:
+        require_token(app, settings.access_token)
 
     @app.context_processor
     def shared() -> dict[str, Any]:

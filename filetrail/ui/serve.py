@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 import sys
 import threading
 import webbrowser
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TextIO
+from urllib.parse import urlencode
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from filetrail.context import Context
 from filetrail.errors import EXIT_OK
+from filetrail.ui.access import PARAMETER
 from filetrail.ui.app import Settings, create_app
 
 DEFAULT_HOST = "127.0.0.1"
+# The app config key under which the server keeps its access token.
+TOKEN_CONFIG = "FILETRAIL_ACCESS_TOKEN"  # noqa: S105 - a key name, not a secret
 
 
 def start(
@@ -28,15 +33,23 @@ def start(
     # Resolve the table now: a stack that cannot be found fails before anything listens.
     ctx.store.table_name  # noqa: B018
     settings = settings or Settings()
-    app = create_app(ctx, Settings(settings.poll_seconds, settings.hosts | {host}))
+    access_token = settings.access_token or secrets.token_urlsafe(24)
+    app = create_app(ctx, Settings(settings.poll_seconds, settings.hosts | {host}, access_token))
+    app.config[TOKEN_CONFIG] = access_token
     # werkzeug logs every request on stderr in its own format; the dashboard's output is
     # the one line saying where it listens.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     return make_server(host, port, app, threaded=True)
 
 
-def url_of(server: BaseWSGIServer) -> str:
+def base_url(server: BaseWSGIServer) -> str:
     return f"http://{server.host}:{server.port}/"
+
+
+def url_of(server: BaseWSGIServer) -> str:
+    """The address to open: it carries the access token."""
+    token = server.app.config[TOKEN_CONFIG]  # type: ignore[attr-defined]
+    return f"{base_url(server)}?{urlencode({PARAMETER: token})}"
 
 
 def _stop_streams(server: BaseWSGIServer) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 import signal
 import subprocess
 import urllib.request
@@ -23,8 +24,13 @@ def test_demo_ui_serves_the_dashboard_on_the_demo_files_until_interrupted():
             lines = iter(process.stdout.readline, "")
             url = next((line for line in lines if line.startswith(SERVING)), "")
             assert url, f"the demo exited with {process.wait()} before serving the dashboard"
-            port = url.removeprefix(f"{SERVING}http://127.0.0.1:").split("/")[0]
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/files", timeout=10) as response:
+            port, token = re.fullmatch(
+                r"http://127\.0\.0\.1:(\d+)/\?token=(\S+)", url.removeprefix(SERVING).split()[0]
+            ).groups()
+            browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+            with browser.open(
+                f"http://127.0.0.1:{port}/files?token={token}", timeout=10
+            ) as response:
                 html = response.read().decode()
             process.send_signal(signal.SIGINT)
             code = process.wait(timeout=30)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from filetrail.ui.app import Settings
-from filetrail.ui.serve import running, url_of
+from filetrail.ui.serve import base_url, running, url_of
 from tests.cli.conftest import processing  # noqa: F401 - fixture
 from tests.ui.conftest import HOSTILE_KEY, ui_context
 
@@ -68,9 +68,11 @@ def watched(browser: sync_api.Browser) -> Iterator[Watched]:
 
 
 @pytest.fixture
-def dashboard(stack) -> Iterator[str]:
+def dashboard(stack, watched) -> Iterator[str]:
+    """The dashboard's base address, the page already let in by the printed address."""
     with running(ui_context(stack), settings=Settings(poll_seconds=0.1)) as server:
-        yield url_of(server)
+        watched.page.goto(url_of(server))
+        yield base_url(server)
 
 
 def _open_file(watched: Watched, dashboard: str, label: str) -> None:

@@ -6,7 +6,7 @@ import urllib.request
 
 from werkzeug.serving import BaseWSGIServer
 
-from filetrail.ui.serve import running
+from filetrail.ui.serve import running, url_of
 from tests.cli.conftest import cli  # noqa: F401 - fixture
 from tests.ui.conftest import ui_context
 
@@ -16,10 +16,9 @@ def _interrupted(self):
 
 
 def test_ui_binds_to_loopback_and_serves_the_overview(stack):
-    with (
-        running(ui_context(stack)) as server,
-        urllib.request.urlopen(f"http://127.0.0.1:{server.port}/", timeout=10) as response,
-    ):
+    # The cookie the tokened address sets opens the page it redirects to.
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor())
+    with running(ui_context(stack)) as server, browser.open(url_of(server), timeout=10) as response:
         status, body = response.status, response.read().decode()
 
     assert server.host == "127.0.0.1"
