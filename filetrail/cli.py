@@ -150,7 +150,8 @@ def _add_ui(sub: argparse._SubParsersAction[Parser]) -> None:
         help="an operator dashboard in the browser, on 127.0.0.1",
         description=(
             "Serve an operator dashboard on 127.0.0.1: overview, files, one file's events, "
-            "trace and actions, updated live. It reads with your own AWS credentials."
+            "trace and actions, updated live. It reads with your own AWS credentials; open "
+            "the address it prints (it carries the dashboard's access token)."
         ),
     )
     dashboard.add_argument(
