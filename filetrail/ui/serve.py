@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import socket
 import sys
 import threading
 import webbrowser
@@ -16,7 +17,7 @@ from urllib.parse import urlencode
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from filetrail.context import Context
-from filetrail.errors import EXIT_OK
+from filetrail.errors import EXIT_OK, CliError
 from filetrail.ui.access import PARAMETER
 from filetrail.ui.app import Settings, create_app
 
@@ -39,7 +40,24 @@ def start(
     # werkzeug logs every request on stderr in its own format; the dashboard's output is
     # the one line saying where it listens.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    _check_free(host, port)
     return make_server(host, port, app, threaded=True)
+
+
+def _check_free(host: str, port: int) -> None:
+    """werkzeug prints its own advice and exits on a taken port; fail in one line instead."""
+    if port == 0:
+        return
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        # As the server will: a port left in TIME_WAIT by a stopped dashboard is free.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise CliError(
+                f"cannot listen on {host}:{port}: {error.strerror or error}; "
+                "pick another --port (0: any free port)"
+            ) from None
 
 
 def base_url(server: BaseWSGIServer) -> str:

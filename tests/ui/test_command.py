@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import urllib.request
 
 from werkzeug.serving import BaseWSGIServer
@@ -62,3 +63,16 @@ def test_ui_without_a_table_fails_before_listening(emulated_aws, cli, monkeypatc
 
     assert result.code == 1
     assert "table" in result.err
+
+
+def test_ui_on_a_port_in_use_fails_with_one_line(stack, cli):  # noqa: F811
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        result = cli("ui", "--port", str(port))
+
+    assert result.code == 1
+    assert result.err.startswith(f"filetrail: error: cannot listen on 127.0.0.1:{port}")
+    assert "Traceback" not in result.err
