@@ -60,7 +60,10 @@ WATERFALL_WIDTH = 600
 
 @dataclass(frozen=True)
 class Settings:
+    # How often an open page's event stream re-reads what the page shows: a file's page
+    # costs one GetItem, the overview the window's status items (as rendering it does).
     poll_seconds: float = 1.5
+    overview_poll_seconds: float = 5.0
     # Host names a request may name: a DNS-rebinding page names its own.
     hosts: frozenset[str] = LOOPBACK_NAMES
     # Required of every request when set (filetrail.ui.access); `filetrail ui` always sets one.
@@ -177,7 +180,8 @@ def create_app(ctx: Context, settings: Settings | None = None) -> Flask:
     def events() -> Response:
         document_id = request.args.get("doc")
         read = _reader(store, document_id, None if document_id else window()[1])
-        stream = _changes(read, request.args.get("seen"), settings.poll_seconds, stopping)
+        every = settings.poll_seconds if document_id else settings.overview_poll_seconds
+        stream = _changes(read, request.args.get("seen"), every, stopping)
         return Response(stream, mimetype="text/event-stream", headers={"X-Accel-Buffering": "no"})
 
     return app

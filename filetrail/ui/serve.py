@@ -11,6 +11,7 @@ import threading
 import webbrowser
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import TextIO
 from urllib.parse import urlencode
 
@@ -35,7 +36,9 @@ def start(
     ctx.store.table_name  # noqa: B018
     settings = settings or Settings()
     access_token = settings.access_token or secrets.token_urlsafe(24)
-    app = create_app(ctx, Settings(settings.poll_seconds, settings.hosts | {host}, access_token))
+    app = create_app(
+        ctx, replace(settings, hosts=settings.hosts | {host}, access_token=access_token)
+    )
     app.config[TOKEN_CONFIG] = access_token
     # werkzeug logs every request on stderr in its own format; the dashboard's output is
     # the one line saying where it listens.

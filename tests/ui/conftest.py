@@ -40,7 +40,7 @@ def ui_context(test_stack: Stack) -> Context:
 
 @pytest.fixture
 def app(stack: Stack) -> Flask:  # noqa: F811
-    return create_app(ui_context(stack), Settings(poll_seconds=0.05))
+    return create_app(ui_context(stack), Settings(poll_seconds=0.05, overview_poll_seconds=0.05))
 
 
 @pytest.fixture

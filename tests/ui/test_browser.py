@@ -70,7 +70,9 @@ def watched(browser: sync_api.Browser) -> Iterator[Watched]:
 @pytest.fixture
 def dashboard(stack, watched) -> Iterator[str]:
     """The dashboard's base address, the page already let in by the printed address."""
-    with running(ui_context(stack), settings=Settings(poll_seconds=0.1)) as server:
+    with running(
+        ui_context(stack), settings=Settings(poll_seconds=0.1, overview_poll_seconds=0.1)
+    ) as server:
         watched.page.goto(url_of(server))
         yield base_url(server)
 
