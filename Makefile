@@ -5,7 +5,7 @@ STAMP := $(VENV)/.installed-stamp
 # dev and Pulumi extras: a first `make demo` installs those alone.
 RUNTIME_STAMP := $(VENV)/.runtime-stamp
 
-.PHONY: setup test lint typecheck unit demo stress bench bench-local bench-notify bench-cli mutation clean
+.PHONY: setup test lint typecheck unit demo demo-ui screenshots stress bench bench-local bench-notify bench-cli mutation clean
 
 setup: $(STAMP)
 
@@ -32,6 +32,14 @@ test: lint typecheck
 
 demo: $(RUNTIME_STAMP)
 	$(VENV)/bin/filetrail demo
+
+# The demo, then the dashboard on its files (http://127.0.0.1:8765/) until Ctrl-C.
+demo-ui: $(RUNTIME_STAMP)
+	$(VENV)/bin/filetrail demo --ui
+
+# docs/img/*.png for the README, taken in Debian's Chromium (/usr/bin/chromium).
+screenshots: setup
+	$(PY) scripts/screenshots.py
 
 stress: setup
 	$(VENV)/bin/pytest -q -m stress --run-stress

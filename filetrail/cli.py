@@ -32,6 +32,7 @@ from handlers.schema import Status
 PROG = "filetrail"
 MAX_LIMIT = 1000
 EXIT_INTERRUPTED = 130
+UI_PORT = 8765
 
 if TYPE_CHECKING:
     from filetrail.context import Context
@@ -143,6 +144,45 @@ VERIFY_EPILOG = (
 )
 
 
+def _add_ui(sub: argparse._SubParsersAction[Parser]) -> None:
+    dashboard = sub.add_parser(
+        "ui",
+        parents=[_options(submits=True, dead_letters=True)],
+        help="an operator dashboard in the browser, on 127.0.0.1",
+        description=(
+            "Serve an operator dashboard on 127.0.0.1: overview, files, one file's events, "
+            "trace and actions, updated live. It reads with your own AWS credentials; open "
+            "the address it prints (it carries the dashboard's access token)."
+        ),
+    )
+    dashboard.add_argument(
+        "--port",
+        type=_port,
+        default=UI_PORT,
+        help=f"port to listen on (default {UI_PORT}; 0: any free)",
+    )
+    dashboard.add_argument("--open", action="store_true", help="open it in the web browser")
+    dashboard.set_defaults(func=None, command="ui")
+
+
+def _add_demo(sub: argparse._SubParsersAction[Parser]) -> None:
+    demo = sub.add_parser(
+        "demo",
+        help="start the local stack, upload sample files, show what happened",
+        description="Start the local stack, upload sample files, show what happened.",
+    )
+    demo.add_argument(
+        "--ui",
+        action="store_true",
+        help="then serve the dashboard on the demo's files until Ctrl-C (see `filetrail ui`)",
+    )
+    demo.add_argument(
+        "--port", type=_port, default=UI_PORT, help=f"--ui: port (default {UI_PORT}; 0: any free)"
+    )
+    demo.add_argument("--open", action="store_true", help="--ui: open it in the web browser")
+    demo.set_defaults(func=None, command="demo")
+
+
 def build_parser() -> Parser:
     parser = Parser(
         prog=PROG,
@@ -242,6 +282,7 @@ def build_parser() -> Parser:
         "--limit", type=_limit, default=100, help="at most this many messages (default 100)"
     )
     redrive.set_defaults(func="dlq_redrive")
+    _add_ui(sub)
     local = sub.add_parser(
         "local",
         help="run the pipeline on an embedded AWS emulator until interrupted",
@@ -264,12 +305,7 @@ def build_parser() -> Parser:
         ),
     )
     local.set_defaults(func=None, command="local")
-    demo = sub.add_parser(
-        "demo",
-        help="start the local stack, upload sample files, show what happened",
-        description="Start the local stack, upload sample files, show what happened.",
-    )
-    demo.set_defaults(func=None, command="demo")
+    _add_demo(sub)
     completion = sub.add_parser(
         "completion",
         help="print a shell completion script (bash or zsh)",
@@ -375,10 +411,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "demo":
             from filetrail.demo import run_demo  # noqa: PLC0415 - moto loads slowly
 
-            return run_demo()
+            return run_demo(ui_port=args.port if args.ui else None, open_browser=args.open)
         if getattr(args, "csv", False) and args.json:
             raise UsageError("--csv and --json are alternatives; pass one")
         ctx = _context(args)
+        if args.command == "ui":
+            from filetrail.ui.serve import serve as serve_ui  # noqa: PLC0415 - flask loads slowly
+
+            return serve_ui(ctx, port=args.port, open_browser=args.open, as_json=args.json)
         command: Command = getattr(import_module("filetrail.commands"), args.func)
         from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 

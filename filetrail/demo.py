@@ -69,7 +69,9 @@ TRACED = "photos/sunset.png"
 SECOND_UPLOAD = PNG + b"\x02" * 96
 
 
-def run_demo() -> int:
+def run_demo(*, ui_port: int | None = None, open_browser: bool = False) -> int:
+    """The demo; with `ui_port`, then the dashboard on its files until Ctrl-C, the local
+    stack still running behind it."""
     out = render.console()
     started = time.monotonic()
     out.print(
@@ -103,9 +105,36 @@ def run_demo() -> int:
         events = list(store.iter_events(schema.document_id(BUCKET, TWICE)))
         render.history(out, f"history of s3://{BUCKET}/{TWICE}", events)
         _trace(out, stack.client("xray"), store, deadline)
-    out.print(render.text(f"done in {time.monotonic() - started:.1f}s"))
+        out.print(render.text(f"done in {time.monotonic() - started:.1f}s"))
+        if ui_port is not None:
+            return _dashboard(stack, ui_port, open_browser)
     print_next_steps(out)
     return EXIT_OK
+
+
+def _dashboard(stack: LocalStack, port: int, open_browser: bool) -> int:
+    from filetrail.aws import Clients  # noqa: PLC0415 - only the dashboard needs these
+    from filetrail.context import Context  # noqa: PLC0415
+    from filetrail.stack import StackFlags, StackResolver  # noqa: PLC0415
+    from filetrail.ui.serve import serve  # noqa: PLC0415 - flask loads slowly
+
+    endpoints = stack.endpoints
+    if endpoints is None or stack.session is None:
+        raise CliError("the local stack is not running")
+    flags = StackFlags(
+        table=endpoints.table,
+        bucket=endpoints.bucket,
+        queue_url=endpoints.queue_url,
+        index_shards=endpoints.status_index_shards,
+        dlq_url=endpoints.dlq_url,
+    )
+    ctx = Context(
+        stack=StackResolver(flags, {}),
+        clients=Clients(session=stack.session, endpoint_url=endpoints.endpoint_url),
+        json=False,
+        stdout=sys.stdout,
+    )
+    return serve(ctx, port=port, open_browser=open_browser)
 
 
 def print_next_steps(out: Console) -> None:
@@ -117,6 +146,7 @@ def print_next_steps(out: Console) -> None:
 NEXT_STEPS = (
     "next: `filetrail local` keeps a stack running and prints the variables to export;\n"
     "upload with the AWS CLI or boto3, then `filetrail list`, `filetrail history FILE`.\n"
+    "`filetrail demo --ui` (or `make demo-ui`) ends in the dashboard on the demo's files.\n"
 )
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-HEAVY = ("boto3", "botocore", "rich", "moto")
+HEAVY = ("boto3", "botocore", "rich", "moto", "flask")
 _PROBE = """
 import json, sys
 from filetrail.cli import main
@@ -36,8 +36,14 @@ def _loaded(argv: list[str]) -> list[str]:
 
 @pytest.mark.parametrize(
     "argv",
-    [["--help"], ["list", "--help"], ["completion", "bash"], ["list", "--limit", "0"]],
-    ids=["help", "command-help", "completion", "usage-error"],
+    [
+        ["--help"],
+        ["list", "--help"],
+        ["ui", "--help"],
+        ["completion", "bash"],
+        ["list", "--limit", "0"],
+    ],
+    ids=["help", "command-help", "ui-help", "completion", "usage-error"],
 )
 def test_starting_without_aws_work_loads_no_heavy_module(argv):
     assert _loaded(argv) == []
