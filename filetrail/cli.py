@@ -72,6 +72,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _delay(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError("must be zero or a positive, finite number of seconds")
+    return value
+
+
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -253,6 +263,19 @@ def build_parser() -> Parser:
         default=argparse.SUPPRESS,
         help="print the ready line as JSON",
     )
+    local.add_argument(
+        "--malware-scan",
+        action="store_true",
+        help="emulate GuardDuty Malware Protection for S3: a local scanner that finds the "
+        "EICAR test file (and nothing else); files are trusted only once scanned clean",
+    )
+    local.add_argument(
+        "--scan-delay",
+        type=_delay,
+        metavar="SECONDS",
+        help="seconds from upload to scan result (default: random per file, up to 1 s, "
+        "so results arrive both before and after validation)",
+    )
     local.set_defaults(func=None, command="local")
     demo = sub.add_parser(
         "demo",
@@ -359,9 +382,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(script(args.shell, parser, PROG))
             return EXIT_OK
         if args.command == "local":
+            if args.scan_delay is not None and not args.malware_scan:
+                raise UsageError("--scan-delay needs --malware-scan")
             from filetrail.local.serve import serve  # noqa: PLC0415 - moto loads slowly
+            from filetrail.local.stack import MalwareScan  # noqa: PLC0415
 
-            return serve(port=args.port, as_json=args.json)
+            scan = MalwareScan(args.scan_delay) if args.malware_scan else None
+            return serve(port=args.port, as_json=args.json, malware_scan=scan)
         if args.command == "demo":
             from filetrail.demo import run_demo  # noqa: PLC0415 - moto loads slowly
 

@@ -11,7 +11,7 @@ from types import FrameType
 
 from filetrail import render
 from filetrail.errors import EXIT_OK
-from filetrail.local.stack import Leftover, LocalStack
+from filetrail.local.stack import Leftover, LocalStack, MalwareScan
 
 STOPPED_MESSAGE = "filetrail.local.stopped"
 # Said at every start: nothing survives a stop yet (no --state-dir).
@@ -21,7 +21,7 @@ IN_MEMORY_NOTICE = (
 )
 
 
-def serve(*, port: int, as_json: bool) -> int:
+def serve(*, port: int, as_json: bool, malware_scan: MalwareScan | None = None) -> int:
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -29,7 +29,7 @@ def serve(*, port: int, as_json: bool) -> int:
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with LocalStack(port=port) as stack:
+        with LocalStack(port=port, malware_scan=malware_scan) as stack:
             assert stack.endpoints is not None  # noqa: S101 - set by start()
             if as_json:
                 sys.stdout.write(json.dumps(stack.endpoints.to_json()) + "\n")
@@ -67,6 +67,7 @@ def _report(leftover: Leftover, *, as_json: bool) -> None:
             "message": STOPPED_MESSAGE,
             "unprocessed": leftover.unprocessed,
             "interrupted": leftover.interrupted,
+            "unscanned": leftover.unscanned,
         }
         sys.stderr.write(json.dumps(document) + "\n")
         return
@@ -78,4 +79,6 @@ def _report(leftover: Leftover, *, as_json: bool) -> None:
         text = f"stopped; {leftover.unprocessed} notification(s) left unprocessed in the queue"
     if leftover.interrupted:
         text += f" ({leftover.interrupted} cut off mid-invocation)"
+    if leftover.unscanned:
+        text += f"; {leftover.unscanned} scan result(s) never delivered"
     sys.stderr.write(f"filetrail local {text}\n")

@@ -50,10 +50,11 @@ def poll(check: Callable[[], T | None], *, timeout: float = 20.0, what: str = "c
 
 
 class LocalProcess:
-    def __init__(self, stderr: IO[str] | None = None) -> None:
-        """`stderr`: a file for the process's log lines (default: discarded)."""
+    def __init__(self, stderr: IO[str] | None = None, args: tuple[str, ...] = ()) -> None:
+        """`stderr`: a file for the process's log lines (default: discarded); `args`: more
+        options for `filetrail local`."""
         self.process = subprocess.Popen(  # noqa: S603 - our own command
-            filetrail_command("local", "--json"),
+            filetrail_command("local", "--json", *args),
             stdout=subprocess.PIPE,
             stderr=stderr or subprocess.DEVNULL,
             text=True,

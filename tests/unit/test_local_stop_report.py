@@ -21,3 +21,14 @@ def test_stop_with_nothing_left_says_so(capsys: pytest.CaptureFixture[str]) -> N
     _report(Leftover(unprocessed=0, interrupted=0), as_json=False)
 
     assert capsys.readouterr().err == "filetrail local stopped; every notification was processed\n"
+
+
+def test_stop_says_how_many_scan_results_it_never_delivered(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _report(Leftover(unprocessed=0, interrupted=0, unscanned=2), as_json=False)
+
+    assert capsys.readouterr().err == (
+        "filetrail local stopped; every notification was processed; "
+        "2 scan result(s) never delivered\n"
+    )
