@@ -191,6 +191,12 @@ def build_parser() -> Parser:
         help="only this status (any case)",
     )
     listing.add_argument("--since", help="uploaded since: 30m, 2h, 7d or an ISO 8601 time")
+    listing.add_argument(
+        "--older-than",
+        metavar="AGE",
+        help="uploaded before now minus AGE (30m, 2h, 7d) or before an ISO 8601 time: "
+        "with --status PROCESSING, the files waiting too long for a verdict",
+    )
     listing.add_argument("--limit", type=_limit, default=50, help="page size (default 50)")
     listing.add_argument("--cursor", help="continue a listing where the last page stopped")
     listing.add_argument("--csv", action="store_true", help=CSV_HELP)
