@@ -40,6 +40,10 @@ EICAR_PADDING = frozenset(b" \t\n\r\x1a")
 EICAR_THREAT = "EICAR-Test-File"
 
 SCANNER_NAME = "local-eicar"
+# Marks the results as local mode's, so the audit trail never passes them off as AWS's
+# (the handler records `scanner: local`); GuardDuty's own events carry no such field.
+LOCAL_MARKER_FIELD = "filetrail"
+LOCAL_MARKER = {"scanner": "local"}
 ACCOUNT = "123456789012"
 PLAN_ID = "local-eicar-plan"
 SCHEMA_VERSION = "1.0"
@@ -218,8 +222,10 @@ class LocalScanner:
         verdict = self.scan(version)
         if verdict.result not in (ScanResult.ACCESS_DENIED, ScanResult.FAILED):
             self._tag(version, verdict)
+        event = scan_result_event(version, verdict, region=self._region)
+        event[LOCAL_MARKER_FIELD] = dict(LOCAL_MARKER)
         try:
-            self._publish(scan_result_event(version, verdict, region=self._region))
+            self._publish(event)
         except (ClientError, BotoCoreError):
             logger.exception(
                 "filetrail.local.scanner.publish_failed",

@@ -100,6 +100,14 @@ def test_eicar_upload_is_found_and_tagged_threats_found(bucket, published, scann
     }
 
 
+def test_local_results_are_marked_as_local_modes(bucket, published, scanning):
+    _put(bucket, "marked.txt", b"hello\n")
+
+    [event] = poll(lambda: published, what="the scan result")
+
+    assert event["filetrail"] == {"scanner": "local"}
+
+
 def test_clean_upload_is_tagged_no_threats_found(bucket, published, scanning):
     put = _put(bucket, "clean.txt", b"hello\n")
 
