@@ -251,10 +251,18 @@ def _summary(out: Console, store: AuditStore) -> None:
             render.text(item.reason or ""),
             render.text(item.file_type or ""),
             render.text(render.size(item.file_size)),
-            render.text(item.to_json().get("scanResult") or ""),
+            render.text(_scan(item)),
             render.text(item.version),
         )
     out.print(table)
+
+
+def _scan(item: StatusItem) -> str:
+    """The scan result, short enough for the table: `clean` for NO_THREATS_FOUND."""
+    result = item.to_json().get("scanResult")
+    if result is None:
+        return ""
+    return "clean" if result == "NO_THREATS_FOUND" else str(result)
 
 
 MALWARE_WALKTHROUGH = (
