@@ -279,8 +279,8 @@ def build_parser() -> Parser:
         "--scan-delay",
         type=_delay,
         metavar="SECONDS",
-        help="seconds from upload to scan result (default: random per file, up to 1 s, "
-        "so results arrive both before and after validation)",
+        help="seconds from upload to scan (default 0: results then reach the function "
+        "both before and after the file's validation)",
     )
     local.set_defaults(func=None, command="local")
     demo = sub.add_parser(
@@ -393,7 +393,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             from filetrail.local.serve import serve  # noqa: PLC0415 - moto loads slowly
             from filetrail.local.stack import MalwareScan  # noqa: PLC0415
 
-            scan = MalwareScan(args.scan_delay) if args.malware_scan else None
+            scan = None
+            if args.malware_scan:
+                scan = MalwareScan() if args.scan_delay is None else MalwareScan(args.scan_delay)
             return serve(port=args.port, as_json=args.json, malware_scan=scan)
         if args.command == "demo":
             from filetrail.demo import run_demo  # noqa: PLC0415 - moto loads slowly

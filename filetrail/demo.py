@@ -2,8 +2,8 @@
 
 Uploads generated files that take every path through the handler, waits (with a deadline)
 until each outcome is recorded, then shows the outcomes, one history and one trace.
-Malware scanning is on, with local mode's scanner: the EICAR test file passes validation and
-is then rejected by the scan.
+Malware scanning is on, with local mode's scanner (no delay): the EICAR test file passes
+validation and is rejected by the scan.
 """
 
 from __future__ import annotations
@@ -269,8 +269,8 @@ MALWARE_WALKTHROUGH = (
     "Malware scanning: local mode's scanner stands in for GuardDuty Malware Protection for "
     "S3. It reads every new object version, finds the EICAR anti-virus test file (and "
     "nothing else), tags the object GuardDutyMalwareScanStatus and sends the function the "
-    "scan-result event GuardDuty would, after a random delay of up to a second: some "
-    "results arrive before the file's validation, some after. A file is STORED (and tagged "
+    "scan-result event GuardDuty would; some results arrive before the file's validation, "
+    "some after. A file is STORED (and tagged "
     "readable) only once it is both validated and scanned clean; until then it stays "
     "PROCESSING and its status says what it awaits. "
     f"{EICAR_KEY} is a valid text file, so validation accepted it, but the scan found "

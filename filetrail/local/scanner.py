@@ -16,7 +16,6 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
-import random
 import threading
 import time
 import uuid
@@ -50,9 +49,10 @@ SCHEMA_VERSION = "1.0"
 RESOURCE_TYPE = "S3_OBJECT"
 # S3 keeps at most 10 tags on an object; GuardDuty does not drop one to add its own.
 MAX_OBJECT_TAGS = 10
-# Without --scan-delay each result comes after a random delay up to this, so a result
-# sometimes reaches the function before the upload's validation and sometimes after it.
-DEFAULT_MAX_DELAY_SECONDS = 1.0
+# Without --scan-delay, none: reading, tagging and publishing take about as long as the
+# function takes to validate the upload, so results reach it both before and after the
+# validation (any delay of a tenth of a second or more puts nearly every result after).
+DEFAULT_DELAY_SECONDS = 0.0
 _SCAN_STATUS = {
     ScanResult.NO_THREATS_FOUND: "COMPLETED",
     ScanResult.THREATS_FOUND: "COMPLETED",
@@ -136,12 +136,6 @@ def scan_result_event(
 
 def fixed_delay(seconds: float) -> Callable[[], float]:
     return lambda: seconds
-
-
-def random_delay(maximum: float = DEFAULT_MAX_DELAY_SECONDS) -> Callable[[], float]:
-    """A delay that varies per object, as a real scanner's does."""
-    chance = random.Random()  # noqa: S311 - timing jitter, not security
-    return lambda: chance.uniform(0.0, maximum)
 
 
 Publish = Callable[[dict[str, Any]], None]

@@ -30,11 +30,11 @@ from filetrail.local import notifications
 from filetrail.local.dispatcher import Dispatcher, FailureCapture
 from filetrail.local.emulator import AtomicMotoServer
 from filetrail.local.scanner import (
+    DEFAULT_DELAY_SECONDS,
     SCANNER_NAME,
     LocalScanner,
     ObjectVersion,
     fixed_delay,
-    random_delay,
 )
 from filetrail.local.stream_relay import StreamRelay
 from filetrail.local.xray_relay import XRayRelay
@@ -78,10 +78,9 @@ class Leftover:
 
 @dataclass(frozen=True)
 class MalwareScan:
-    """Local mode's malware scanning: `delay` seconds from upload to result, or None for
-    a random delay per object (so results arrive before validation as well as after)."""
+    """Local mode's malware scanning: `delay` seconds from the upload to the scan."""
 
-    delay: float | None = None
+    delay: float = DEFAULT_DELAY_SECONDS
 
 
 @dataclass(frozen=True)
@@ -281,7 +280,7 @@ class LocalStack:
             bucket=BUCKET,
             region=REGION,
             publish=publish,
-            delay=random_delay() if scan.delay is None else fixed_delay(scan.delay),
+            delay=fixed_delay(scan.delay),
         )
         self.scan_dispatcher = Dispatcher(
             sqs=sqs,
