@@ -19,7 +19,13 @@ import boto3
 from handlers import schema, tracing
 from handlers.clients import CLIENT_CONFIG
 from handlers.deadletter import DeadLetterQueue
-from handlers.events import InvalidRecord, S3TestEvent, UploadRecord, parse_notification
+from handlers.events import (
+    InvalidRecord,
+    S3TestEvent,
+    ScanRecord,
+    UploadRecord,
+    parse_notification,
+)
 from handlers.logs import get_logger, log_outcome
 from handlers.objects import ObjectStore
 from handlers.schema import Outcome, Reason
@@ -60,10 +66,11 @@ class Runtime:
                     schema.LOG_TRACE_ID: invocation.trace_id,
                     "errorType": type(error).__name__,
                 }
-                if isinstance(record, UploadRecord):
-                    fields[schema.LOG_DOCUMENT_ID] = record.upload.document_id
-                    fields[schema.LOG_BUCKET] = record.upload.bucket
-                    fields[schema.LOG_KEY] = record.upload.key
+                if isinstance(record, UploadRecord | ScanRecord):
+                    subject = record.upload if isinstance(record, UploadRecord) else record.scan
+                    fields[schema.LOG_DOCUMENT_ID] = subject.document_id
+                    fields[schema.LOG_BUCKET] = subject.bucket
+                    fields[schema.LOG_KEY] = subject.key
                 self.logger.exception(schema.OUTCOME_MESSAGE, extra=fields)
                 if record.message_id is not None:
                     failed_messages.append(record.message_id)
@@ -78,7 +85,9 @@ class Runtime:
         return {"outcomes": outcomes}
 
     def _handle_record(
-        self, record: UploadRecord | S3TestEvent | InvalidRecord, invocation: Invocation
+        self,
+        record: UploadRecord | S3TestEvent | InvalidRecord | ScanRecord,
+        invocation: Invocation,
     ) -> str:
         if isinstance(record, S3TestEvent):
             log_outcome(self.logger, Outcome.TEST_EVENT, **{schema.LOG_BUCKET: record.bucket})
@@ -86,6 +95,8 @@ class Runtime:
         if isinstance(record, InvalidRecord):
             self._reject_invalid(record, invocation)
             return Outcome.INVALID
+        if isinstance(record, ScanRecord):
+            return self.processor.process_scan(record.scan, invocation).outcome
         return self.processor.process(record.upload, invocation).outcome
 
     def _reject_invalid(self, record: InvalidRecord, invocation: Invocation) -> None:
@@ -126,6 +137,7 @@ def build_runtime(
         Policy(settings.max_file_bytes, settings.allowed_types),
         tag_objects=settings.tag_objects,
         logger=logger,
+        scan_required=settings.malware_scan == schema.MALWARE_SCAN_GUARDDUTY,
     )
     deadletter = None
     if settings.dlq_url:

@@ -1,5 +1,6 @@
 """Parse what Lambda receives into uploads: S3 notifications, the same wrapped in SQS
-messages, and S3 test events. Pure: no AWS calls.
+messages, S3 test events, and malware scan results delivered by EventBridge. Pure: no AWS
+calls.
 
 Every malformed input becomes an `InvalidRecord` carrying the raw input and a clear
 reason, so the caller can log it whole and dead-letter it instead of retrying.
@@ -104,6 +105,72 @@ class Upload:
         return {name: value for name, value in fields.items() if value is not None}
 
 
+SCAN_EVENT_NAME = "MalwareScan:Result"
+
+
+@dataclass(frozen=True)
+class Scan:
+    """One malware scan result (GuardDuty Malware Protection for S3) for one object version.
+
+    https://docs.aws.amazon.com/guardduty/latest/ug/monitor-with-eventbridge-s3-malware-protection.html
+    """
+
+    bucket: str
+    key: str
+    version_id: str | None
+    etag: str | None
+    scan_status: str
+    result: schema.ScanResult
+    threats: tuple[str, ...]
+    event_id: str
+    event_time: str
+    scanner: str = "guardduty"
+
+    @property
+    def document_id(self) -> str:
+        return schema.document_id(self.bucket, self.key)
+
+    @property
+    def subject(self) -> str:
+        """The object version scanned: its version id, else (unversioned) its ETag."""
+        return scan_subject(self.version_id, self.etag)
+
+    @property
+    def upload_key(self) -> str:
+        """Idempotency key: one scan result per object version, whoever delivers it again."""
+        return scan_upload_key(self.subject)
+
+    @property
+    def clean(self) -> bool:
+        return self.result == schema.ScanResult.NO_THREATS_FOUND
+
+    def identity(self) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "eventName": SCAN_EVENT_NAME,
+            "eventTime": self.event_time,
+            "eTag": self.etag,
+            "versionId": self.version_id,
+            "scanEventId": self.event_id,
+        }
+        return {name: value for name, value in fields.items() if value is not None}
+
+
+def scan_subject(version_id: str | None, etag: str | None) -> str:
+    """An object version as scans are matched to it: its version id, else its ETag."""
+    return version_id or f"etag:{(etag or '').strip(chr(34))}"
+
+
+def scan_upload_key(subject: str) -> str:
+    """The idempotency key of the scan result of one object version (`scan_subject`)."""
+    return hashlib.sha256(f"scan\x1f{subject}".encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class ScanRecord:
+    scan: Scan
+    message_id: str | None
+
+
 @dataclass(frozen=True)
 class UploadRecord:
     upload: Upload
@@ -123,13 +190,20 @@ class InvalidRecord:
     message_id: str | None
 
 
-ParsedRecord = UploadRecord | S3TestEvent | InvalidRecord
+ParsedRecord = UploadRecord | S3TestEvent | InvalidRecord | ScanRecord
 
 
 def parse_notification(event: Any) -> Iterator[ParsedRecord]:
-    """Yield one parsed record per S3 record (direct, or inside SQS messages)."""
+    """Yield one parsed record per S3 record (direct, or inside SQS messages), or the
+    scan result an EventBridge event carries."""
     if not isinstance(event, Mapping):
         yield InvalidRecord(f"event is {type(event).__name__}, not an object", event, None)
+        return
+    if "detail-type" in event:
+        try:
+            yield ScanRecord(parse_scan_event(event), None)
+        except InvalidEventError as error:
+            yield InvalidRecord(str(error), event, None)
         return
     if event.get("Event") == "s3:TestEvent":
         yield S3TestEvent(_optional_str(event.get("Bucket")), None)
@@ -232,6 +306,107 @@ def parse_s3_record(record: Any) -> Upload:
         sequencer=sequencer,
         reprocess_id=reprocess_id,
     )
+
+
+_SCAN_STATUS_RESULTS = {
+    # A scan that did not complete has no result of its own: it never vouches for the file.
+    "SKIPPED": schema.ScanResult.UNSUPPORTED,
+    "FAILED": schema.ScanResult.FAILED,
+}
+_MAX_THREATS = 50
+_MAX_THREAT_NAME_CHARS = 256
+
+
+def parse_scan_event(event: Mapping[str, Any]) -> Scan:
+    """A "GuardDuty Malware Protection Object Scan Result" EventBridge event to a `Scan`.
+
+    https://docs.aws.amazon.com/guardduty/latest/ug/monitor-with-eventbridge-s3-malware-protection.html
+    """
+    source, detail_type = event.get("source"), event.get("detail-type")
+    if source != schema.SCAN_EVENT_SOURCE or detail_type != schema.SCAN_EVENT_DETAIL_TYPE:
+        raise InvalidEventError(
+            f"unsupported EventBridge event {str(source)[:80]!r} / {str(detail_type)[:80]!r}",
+            field="detail-type",
+        )
+    event_id = _require_str(event, "id")
+    event_time = _require_str(event, "time")
+    try:
+        parse_event_time(event_time)
+    except (ValueError, OverflowError) as error:
+        raise InvalidEventError(f"time {event_time!r} is not ISO 8601", field="time") from error
+    detail = _require_mapping(event, "detail")
+    obj = _require_mapping(detail, "s3ObjectDetails", "detail.s3ObjectDetails")
+    bucket = _require_str(obj, "bucketName", "detail.s3ObjectDetails.bucketName")
+    if not _BUCKET_NAME.fullmatch(bucket):
+        raise InvalidEventError(
+            f"bucketName {bucket[:80]!r} is not a valid bucket name",
+            field="detail.s3ObjectDetails.bucketName",
+        )
+    # EventBridge carries the key as S3 stores it: not form-URL-encoded like S3 notifications.
+    key = _require_str(obj, "objectKey", "detail.s3ObjectDetails.objectKey")
+    if len(key.encode("utf-8")) > MAX_KEY_BYTES:
+        raise InvalidEventError(
+            "objectKey is longer than S3 allows", field="detail.s3ObjectDetails.objectKey"
+        )
+    version_id = _optional_field(obj, "versionId", "s3.object.versionId")
+    etag = _optional_field(obj, "eTag", "s3.object.eTag") or _optional_field(
+        obj, "etag", "s3.object.eTag"
+    )
+    if version_id is None and etag is None:
+        raise InvalidEventError(
+            "the scan result names no object version (no versionId, no eTag)",
+            field="detail.s3ObjectDetails.versionId",
+        )
+    scan_status = _require_str(detail, "scanStatus", "detail.scanStatus")
+    results = detail.get("scanResultDetails")
+    raw_result = results.get("scanResultStatus") if isinstance(results, Mapping) else None
+    if raw_result is None and scan_status in _SCAN_STATUS_RESULTS:
+        result = _SCAN_STATUS_RESULTS[scan_status]
+    else:
+        try:
+            result = schema.ScanResult(str(raw_result))
+        except ValueError as error:
+            raise InvalidEventError(
+                f"unknown scanResultStatus {str(raw_result)[:80]!r}",
+                field="detail.scanResultDetails.scanResultStatus",
+            ) from error
+    threats = _threat_names(results.get("threats") if isinstance(results, Mapping) else None)
+    return Scan(
+        bucket=bucket,
+        key=key,
+        version_id=version_id,
+        etag=etag,
+        scan_status=scan_status,
+        result=result,
+        threats=threats,
+        event_id=event_id,
+        event_time=event_time,
+        scanner=_scanner(event),
+    )
+
+
+def _threat_names(raw: Any) -> tuple[str, ...]:
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        raise InvalidEventError("threats is not a list", field="detail.scanResultDetails.threats")
+    names = []
+    for threat in raw[:_MAX_THREATS]:
+        name = threat.get("name") if isinstance(threat, Mapping) else None
+        if not isinstance(name, str) or not name:
+            raise InvalidEventError(
+                "a threat has no name", field="detail.scanResultDetails.threats"
+            )
+        names.append(name[:_MAX_THREAT_NAME_CHARS])
+    return tuple(names)
+
+
+def _scanner(event: Mapping[str, Any]) -> str:
+    """Local mode's stand-in marks its results, so the trail never passes them off as AWS's."""
+    extra = event.get("filetrail")
+    if isinstance(extra, Mapping) and extra.get("scanner") == "local":
+        return "local"
+    return "guardduty"
 
 
 def decode_key(raw: str) -> str:

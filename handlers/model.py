@@ -112,6 +112,10 @@ class StatusItem:
     version_id: str | None = None
     etag: str | None = None
     trace_id: str | None = None
+    # Malware scanning: the scan result of the version described, and what a PROCESSING
+    # file waits for (schema.AWAITING_SCAN or AWAITING_VALIDATION).
+    scan_result: str | None = None
+    awaiting: str | None = None
 
     def to_item(self, *, index_shards: int) -> dict[str, Any]:
         """The stored item, its index keys in the shard `index_shards` puts this file in."""
@@ -158,6 +162,8 @@ class StatusItem:
             version_id=plain.get("versionId"),
             etag=plain.get("eTag"),
             trace_id=plain.get("traceId"),
+            scan_result=plain.get("scanResult"),
+            awaiting=plain.get("awaiting"),
         )
 
 
@@ -180,6 +186,8 @@ _CAMEL = {
     "version_id": "versionId",
     "etag": "eTag",
     "trace_id": "traceId",
+    "scan_result": "scanResult",
+    "awaiting": "awaiting",
 }
 
 
@@ -205,9 +213,57 @@ def _other_version_deleted(event: AuditEvent, current: StatusItem) -> bool:
     )
 
 
+def same_version(event: AuditEvent, current: StatusItem) -> bool:
+    """The scan result is for the object version the status item describes."""
+    version_id = event.upload.get("versionId")
+    if version_id is not None or current.version_id is not None:
+        return version_id is not None and version_id == current.version_id
+    etag = event.upload.get("eTag")
+    return etag is not None and etag == current.etag
+
+
+def _project_scan(current: StatusItem | None, event: AuditEvent) -> StatusItem:
+    """A scan result moves nothing but the scan result of the version described.
+
+    It never becomes the file's current upload: it knows no sequencer to order it among
+    uploads. When it is the first thing seen of the file, it opens a status item that waits
+    for validation, which the upload's own notification then replaces.
+    """
+    result = event.details.get("result")
+    if current is None:
+        return StatusItem(
+            document_id=event.document_id,
+            bucket=event.bucket,
+            key=event.key,
+            file_name=_file_name(event.key),
+            status=Status.PROCESSING,
+            uploaded_at=utc_timestamp(str(event.upload["eventTime"])),
+            version=event.seq,
+            stage=EventType.SCANNED,
+            updated_at=event.at,
+            upload_key=event.upload_key,
+            version_id=event.upload.get("versionId"),
+            etag=event.upload.get("eTag"),
+            trace_id=event.trace_id,
+            scan_result=str(result),
+            awaiting=schema.AWAITING_VALIDATION,
+        )
+    if same_version(event, current):
+        return replace(current, version=event.seq, scan_result=str(result), updated_at=event.at)
+    return replace(current, version=event.seq)
+
+
 def project(current: StatusItem | None, event: AuditEvent) -> StatusItem:
     """Apply one event to the status item. A stale event only advances the version."""
-    if current is not None and (is_stale(event, current) or _other_version_deleted(event, current)):
+    if event.type == EventType.SCANNED:
+        return _project_scan(current, event)
+    # A status opened by a scan result holds no upload yet: no notification is stale to it.
+    opened_by_scan = current is not None and current.stage == EventType.SCANNED
+    if (
+        current is not None
+        and not opened_by_scan
+        and (is_stale(event, current) or _other_version_deleted(event, current))
+    ):
         return replace(current, version=event.seq)
     same_upload = current is not None and current.upload_key == event.upload_key
     details = event.details
@@ -215,11 +271,23 @@ def project(current: StatusItem | None, event: AuditEvent) -> StatusItem:
     declared_size = event.upload.get("size")
     carried_size = current.file_size if same_upload and current else declared_size
     size = details.get("size", carried_size)
+    version_id = (
+        # Notifications from unversioned or emulated buckets lack it; the read learns it.
+        event.upload.get("versionId")
+        or details.get("objectVersionId")
+        or (current.version_id if same_upload and current else None)
+    )
+    carried_scan = (
+        current.scan_result
+        if current is not None
+        and (same_upload or (version_id is not None and version_id == current.version_id))
+        else None
+    )
     return StatusItem(
         document_id=event.document_id,
         bucket=event.bucket,
         key=event.key,
-        file_name=posixpath.basename(event.key.rstrip("/")) or event.key,
+        file_name=_file_name(event.key),
         status=TERMINAL_STATUS[event.type],
         uploaded_at=utc_timestamp(str(event.upload["eventTime"])),
         version=event.seq,
@@ -230,13 +298,16 @@ def project(current: StatusItem | None, event: AuditEvent) -> StatusItem:
         file_size=int(size) if size is not None else None,
         reason=event.reason,
         sequencer=event.upload.get("sequencer"),
-        # Notifications from unversioned or emulated buckets lack it; the read learns it.
-        version_id=event.upload.get("versionId")
-        or details.get("objectVersionId")
-        or (current.version_id if same_upload and current else None),
+        version_id=version_id,
         etag=event.upload.get("eTag"),
         trace_id=event.trace_id,
+        scan_result=details.get("scanResult", carried_scan),
+        awaiting=details.get("awaiting"),
     )
+
+
+def _file_name(key: str) -> str:
+    return posixpath.basename(key.rstrip("/")) or key
 
 
 def fold(current: StatusItem | None, events: Iterable[AuditEvent]) -> StatusItem | None:

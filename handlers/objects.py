@@ -16,7 +16,7 @@ from handlers.errors import (
     ObjectSupersededError,
 )
 from handlers.events import Upload
-from handlers.schema import TAG_KEY, TAG_PENDING, TAG_STORED
+from handlers.schema import GUARDDUTY_TAG_KEY, TAG_KEY, TAG_PENDING, TAG_STORED
 from handlers.validation import Inspection
 
 if TYPE_CHECKING:
@@ -161,7 +161,11 @@ class ObjectStore:
             kept: list[TagTypeDef] = []
             if existing_tags is None or existing_tags > 0:
                 current = self._client.get_object_tagging(**target)["TagSet"]
-                kept = sorted((t for t in current if t["Key"] != TAG_KEY), key=lambda t: t["Key"])
+                # GuardDuty's scan tag sorts first, so it is never the one removed.
+                kept = sorted(
+                    (t for t in current if t["Key"] != TAG_KEY),
+                    key=lambda t: (t["Key"] != GUARDDUTY_TAG_KEY, t["Key"]),
+                )
             room = MAX_OBJECT_TAGS - 1
             dropped = tuple((t["Key"], t["Value"]) for t in kept[room:])
             kept = kept[:room]

@@ -17,8 +17,6 @@ SORT_KEY: Final = "sk"
 STATUS_SORT_KEY: Final = "STATUS"
 EVENT_SORT_PREFIX: Final = "EVENT#"
 MARKER_SORT_PREFIX: Final = "UPLOAD#"
-# One item per scanned object version: the scan verdict the validation joins with.
-SCAN_SORT_PREFIX: Final = "SCAN#"
 SEQ_DIGITS: Final = 10
 
 # Sparse global secondary index: only status items carry these attributes.
@@ -103,6 +101,10 @@ class Outcome(StrEnum):
     INVALID = "INVALID"
     ERROR = "ERROR"
     TEST_EVENT = "TEST_EVENT"
+    # Malware scanning: validated and waiting for its scan; a scan result recorded that did
+    # not decide the file's verdict (the verdict came earlier, or validation is still to come).
+    AWAITING_SCAN = "AWAITING_SCAN"
+    SCANNED = "SCANNED"
 
 
 # Structured log fields (one JSON object per line). Metric filters match these.
@@ -120,6 +122,8 @@ LOG_ERROR: Final = "error"
 LOG_STALE: Final = "stale"
 # True on the outcome line of a record the handler made itself to match what S3 serves.
 LOG_RECONCILED: Final = "reconciled"
+# On the outcome line of a scan result: GuardDuty's scanResultStatus (ThreatsFound counts it).
+LOG_SCAN_RESULT: Final = "scanResult"
 # The message every outcome line carries, so filters can be anchored to it.
 OUTCOME_MESSAGE: Final = "filetrail.outcome"
 
@@ -194,11 +198,6 @@ def event_sort_key(seq: int) -> str:
 
 def marker_sort_key(upload_key: str, phase: str) -> str:
     return f"{MARKER_SORT_PREFIX}{upload_key}#{phase}"
-
-
-def scan_sort_key(subject: str) -> str:
-    """The scan item of one object version (`subject`: its version id, else `etag:<etag>`)."""
-    return f"{SCAN_SORT_PREFIX}{subject}"
 
 
 def status_shard(document_id: str, shards: int) -> int:

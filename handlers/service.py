@@ -4,14 +4,19 @@ Two appends per upload on the success path: RECEIVED as soon as the notification
 seen, then the outcome (VALIDATED + STORED, or REJECTED). Each is idempotent on its
 own, so a crash between them is repaired by the retry: RECEIVED is found, the outcome
 is appended, and nothing is written twice.
+
+With malware scanning on, STORED is a join of two verdicts that arrive in any order: the
+validation and the scan result of the same object version. Whichever is recorded second
+appends the verdict, decided on the stream as it stands when its write lands (both writes
+are conditional on the status item's version, so neither can miss the other).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,12 +27,12 @@ from handlers.errors import (
     ObjectGoneError,
     ObjectSupersededError,
 )
-from handlers.events import Upload
+from handlers.events import Scan, Upload, scan_subject, scan_upload_key
 from handlers.logs import log_outcome
-from handlers.model import AuditEvent, StatusItem, new_event
+from handlers.model import AuditEvent, StatusItem, is_stale, new_event, same_version
 from handlers.objects import ObjectStore
-from handlers.schema import EventType, Outcome, Reason
-from handlers.store import PHASE_OUTCOME, PHASE_RECEIVED, AuditStore, StreamState
+from handlers.schema import EventType, Outcome, Reason, ScanResult
+from handlers.store import PHASE_OUTCOME, PHASE_RECEIVED, PHASE_SCAN, AuditStore, StreamState
 from handlers.tracing import subsegment
 from handlers.validation import Policy, check_name, validate
 
@@ -36,6 +41,19 @@ from handlers.validation import Policy, check_name, validate
 # that serves nothing any more is recorded deleted.
 RESTORED_EVENT = "ObjectCreated:RestoredByDelete"
 GONE_EVENT = "ObjectRemoved:NothingServed"
+
+# What a scan result other than a clean one means for the file: it is never trusted.
+SCAN_REASONS = {
+    ScanResult.THREATS_FOUND: Reason.MALWARE,
+    ScanResult.UNSUPPORTED: Reason.SCAN_UNSUPPORTED,
+    ScanResult.ACCESS_DENIED: Reason.SCAN_FAILED,
+    ScanResult.FAILED: Reason.SCAN_FAILED,
+}
+SCAN_MESSAGES = {
+    Reason.MALWARE: "the malware scan found threats",
+    Reason.SCAN_UNSUPPORTED: "the malware scanner cannot scan this object",
+    Reason.SCAN_FAILED: "the malware scan failed; the file was never scanned clean",
+}
 
 
 def utc_now() -> str:
@@ -58,17 +76,33 @@ class Result:
     stale: bool = False
     # The status item may not describe what the key serves: compare with S3.
     reconcile: bool = False
+    scan_result: str | None = None
+
+
+EventSpecs = tuple[tuple[EventType, dict[str, Any]], ...]
+
+
+@dataclass(frozen=True)
+class Accepted:
+    """A file validation accepted, whose verdict waits on its malware scan."""
+
+    validated: dict[str, Any]
+    etag: str | None
+    tag_count: int | None
+    subject: str
 
 
 @dataclass(frozen=True)
 class Planned:
     """The outcome events to append, and what to report once they are recorded."""
 
-    event_types: tuple[tuple[EventType, dict[str, Any]], ...]
+    event_types: EventSpecs
     outcome: Outcome
     reason: Reason | None = None
     size: int | None = None
     file_type: str | None = None
+    # Set when the verdict is a join with the scan result, decided at append time.
+    accepted: Accepted | None = None
 
 
 class Processor:
@@ -81,11 +115,13 @@ class Processor:
         tag_objects: bool,
         logger: logging.Logger,
         clock: Callable[[], str] = utc_now,
+        scan_required: bool = False,
     ) -> None:
         self._store = store
         self._objects = objects
         self._policy = policy
         self._tag = tag_objects
+        self._scan_required = scan_required
         self._logger = logger
         self._clock = clock
 
@@ -172,6 +208,187 @@ class Processor:
         )
         return result
 
+    def process_scan(self, scan: Scan, invocation: Invocation) -> Result:
+        """Record a malware scan result once; decide the file's verdict if validation is in."""
+        started = time.perf_counter()
+        with subsegment("process") as span:
+            span.annotate(documentId=scan.document_id, scanResult=str(scan.result))
+            result = self._process_scan(scan, invocation)
+            span.annotate(outcome=str(result.outcome), reason=result.reason and str(result.reason))
+        log_outcome(
+            self._logger,
+            result.outcome,
+            **{
+                schema.LOG_REASON: result.reason and str(result.reason),
+                schema.LOG_DOCUMENT_ID: scan.document_id,
+                schema.LOG_BUCKET: scan.bucket,
+                schema.LOG_KEY: scan.key,
+                schema.LOG_FILE_TYPE: result.file_type,
+                schema.LOG_DURATION_MS: round((time.perf_counter() - started) * 1000, 3),
+                schema.LOG_TRACE_ID: invocation.trace_id,
+                schema.LOG_SCAN_RESULT: result.scan_result,
+            },
+        )
+        return result
+
+    def _process_scan(self, scan: Scan, invocation: Invocation) -> Result:
+        phases = (PHASE_SCAN,)
+        with subsegment("load"):
+            state = self._store.load(scan.document_id, scan.upload_key, phases=phases)
+        if PHASE_SCAN in state.phases_done:
+            return Result(Outcome.DUPLICATE, scan.document_id)
+        at = self._clock()
+        decided: list[tuple[Outcome, Reason | None, str | None]] = []
+        details: dict[str, Any] = {
+            "result": str(scan.result),
+            "scanStatus": scan.scan_status,
+            "scanner": scan.scanner,
+            "threats": list(scan.threats) or None,
+            "objectVersionId": scan.version_id,
+            "objectETag": scan.etag,
+        }
+
+        def build(current: StreamState) -> list[AuditEvent]:
+            scanned = AuditEvent(
+                document_id=scan.document_id,
+                seq=current.version + 1,
+                type=EventType.SCANNED,
+                at=at,
+                bucket=scan.bucket,
+                key=scan.key,
+                upload_key=scan.upload_key,
+                upload=scan.identity(),
+                trace_id=invocation.trace_id,
+                request_id=invocation.request_id,
+                details={k: v for k, v in details.items() if v is not None},
+            )
+            status = current.status
+            decided.clear()
+            if not (self._scan_required and _awaits_this_scan(status, scanned)):
+                decided.append((Outcome.SCANNED, None, status.file_type if status else None))
+                return [scanned]
+            assert status is not None  # noqa: S101 - _awaits_this_scan checked it
+            validated = self._store.outcome_event(scan.document_id, status.upload_key)
+            identity = dict(validated.upload) if validated else _identity_of(status)
+            target = Upload(
+                bucket=scan.bucket,
+                key=scan.key,
+                event_name=str(identity.get("eventName", "ObjectCreated:Put")),
+                event_time=status.uploaded_at,
+                etag=status.etag or scan.etag,
+                version_id=status.version_id or scan.version_id,
+            )
+            verdict_type, verdict, outcome, reason = self._scan_verdict(
+                target,
+                scan.result,
+                list(scan.threats),
+                file_type=status.file_type,
+                size=status.file_size,
+                accepted=None,
+            )
+            decided.append((outcome, reason, status.file_type))
+            verdict_event = AuditEvent(
+                document_id=scan.document_id,
+                seq=current.version + 2,
+                type=verdict_type,
+                at=at,
+                bucket=scan.bucket,
+                key=scan.key,
+                upload_key=status.upload_key,
+                upload=identity,
+                trace_id=invocation.trace_id,
+                request_id=invocation.request_id,
+                details=_plain_details(verdict),
+            )
+            return [scanned, verdict_event]
+
+        marker = {
+            "result": str(scan.result),
+            "threats": list(scan.threats),
+            "scanStatus": scan.scan_status,
+            "scanner": scan.scanner,
+            "subject": scan.subject,
+        }
+        with subsegment("record"):
+            appended = self._store.append(
+                scan.document_id,
+                scan.upload_key,
+                PHASE_SCAN,
+                build,
+                state,
+                at=at,
+                marker_fields=marker,
+                phases=phases,
+            )
+        if not appended.appended:
+            return Result(Outcome.DUPLICATE, scan.document_id)
+        outcome, reason, file_type = decided[-1]
+        return Result(
+            outcome, scan.document_id, reason, file_type=file_type, scan_result=str(scan.result)
+        )
+
+    def _superseded(
+        self, status: StatusItem, seq: int, at: str, invocation: Invocation
+    ) -> AuditEvent:
+        validated = self._store.outcome_event(status.document_id, status.upload_key)
+        return AuditEvent(
+            document_id=status.document_id,
+            seq=seq,
+            type=EventType.IGNORED,
+            at=at,
+            bucket=status.bucket,
+            key=status.key,
+            upload_key=status.upload_key,
+            upload=dict(validated.upload) if validated else _identity_of(status),
+            trace_id=invocation.trace_id,
+            request_id=invocation.request_id,
+            details={
+                "reason": str(Reason.SUPERSEDED),
+                "message": "a newer upload replaced this one before its malware scan came",
+            },
+        )
+
+    def _scan_verdict(
+        self,
+        target: Upload,
+        result: str,
+        threats: list[str],
+        *,
+        file_type: str | None,
+        size: int | None,
+        accepted: Accepted | None,
+    ) -> tuple[EventType, dict[str, Any], Outcome, Reason | None]:
+        """The verdict on a validated file once its scan result is known; tags the object.
+
+        Tagging is safe to repeat: a lost race decides again and tags again.
+        """
+        etag = accepted.etag if accepted else target.etag
+        tag_count = accepted.tag_count if accepted else None
+        if result == ScanResult.NO_THREATS_FOUND:
+            dropped = self._tag_outcome(target, schema.TAG_STORED, etag, tag_count)
+            stored: dict[str, Any] = {
+                "fileType": file_type,
+                "size": size,
+                "tagged": self._tag,
+                "scanResult": result,
+            }
+            if dropped:
+                stored["droppedTags"] = dropped
+            return EventType.STORED, stored, Outcome.STORED, None
+        reason = SCAN_REASONS[ScanResult(result)]
+        dropped = self._tag_outcome(target, schema.TAG_REJECTED, etag, tag_count)
+        rejected: dict[str, Any] = {
+            "reason": reason,
+            "message": SCAN_MESSAGES[reason],
+            "fileType": file_type,
+            "size": size,
+            "scanResult": result,
+            "threats": threats or None,
+        }
+        if dropped:
+            rejected["droppedTags"] = dropped
+        return EventType.REJECTED, rejected, Outcome.REJECTED, reason
+
     def _process(self, upload: Upload, invocation: Invocation) -> Result:
         with subsegment("load"):
             state = self._store.load(upload.document_id, upload.upload_key)
@@ -236,13 +453,6 @@ class Processor:
         with subsegment("validate") as span:
             verdict = validate(upload.key, inspection, self._policy)
             span.annotate(accepted=verdict.accepted, reason=verdict.reason and str(verdict.reason))
-        value = schema.TAG_STORED if verdict.accepted else schema.TAG_REJECTED
-        dropped = self._tag_outcome(upload, value, inspection.etag, inspection.tag_count)
-        if not verdict.accepted:
-            assert verdict.reason is not None  # noqa: S101 - a rejected verdict has a reason
-            return self._rejection(
-                verdict.reason, verdict.message, verdict.file_type, verdict.size, dropped
-            )
         validated = {
             "fileType": verdict.file_type,
             "size": verdict.size,
@@ -251,6 +461,24 @@ class Processor:
             "objectETag": inspection.etag,
             "objectVersionId": inspection.version_id,
         }
+        if verdict.accepted and self._scan_required:
+            # Not tagged yet: whether it may be read depends on the scan, known when it lands.
+            a = Accepted(
+                validated=validated,
+                etag=inspection.etag,
+                tag_count=inspection.tag_count,
+                subject=scan_subject(inspection.version_id or upload.version_id, inspection.etag),
+            )
+            return Planned(
+                (), Outcome.STORED, size=verdict.size, file_type=verdict.file_type, accepted=a
+            )
+        value = schema.TAG_STORED if verdict.accepted else schema.TAG_REJECTED
+        dropped = self._tag_outcome(upload, value, inspection.etag, inspection.tag_count)
+        if not verdict.accepted:
+            assert verdict.reason is not None  # noqa: S101 - a rejected verdict has a reason
+            return self._rejection(
+                verdict.reason, verdict.message, verdict.file_type, verdict.size, dropped
+            )
         stored: dict[str, Any] = {
             "fileType": verdict.file_type,
             "size": verdict.size,
@@ -296,15 +524,52 @@ class Processor:
     def _record(
         self, upload: Upload, invocation: Invocation, plan: Planned, state: StreamState
     ) -> Result:
+        accepted = plan.accepted
+        decided: list[tuple[Outcome, Reason | None]] = []
+        events: EventSpecs | Callable[[StreamState], EventSpecs] = plan.event_types
+        scan_key = None
+        if accepted is not None:
+            scan_key = scan_upload_key(accepted.subject)
+            # The scan result is read with the stream: a reload after a lost race reads both.
+            state = self._store.load(upload.document_id, upload.upload_key, scan_key=scan_key)
+
+            def join(current: StreamState) -> EventSpecs:
+                decided.clear()
+                if current.scan is None and _replaced(upload, current.status):
+                    decided.append((Outcome.IGNORED, Reason.SUPERSEDED))
+                    ignored = {
+                        "reason": Reason.SUPERSEDED,
+                        "message": "a newer upload replaced this one before its malware scan came",
+                    }
+                    return ((EventType.VALIDATED, accepted.validated), (EventType.IGNORED, ignored))
+                if current.scan is None:
+                    decided.append((Outcome.AWAITING_SCAN, None))
+                    validated = accepted.validated | {"awaiting": schema.AWAITING_SCAN}
+                    return ((EventType.VALIDATED, validated),)
+                verdict_type, verdict, outcome, reason = self._scan_verdict(
+                    upload,
+                    str(current.scan["result"]),
+                    list(current.scan["threats"]),
+                    file_type=plan.file_type,
+                    size=plan.size,
+                    accepted=accepted,
+                )
+                decided.append((outcome, reason))
+                return ((EventType.VALIDATED, accepted.validated), (verdict_type, verdict))
+
+            events = join
         with subsegment("record") as span:
-            status = self._append(upload, invocation, PHASE_OUTCOME, plan.event_types, state)
+            status = self._append(
+                upload, invocation, PHASE_OUTCOME, events, state, scan_key=scan_key
+            )
             span.annotate(documentId=upload.document_id, outcome=str(plan.outcome))
         if status is None:
             return Result(Outcome.DUPLICATE, upload.document_id)
+        outcome, reason = decided[-1] if decided else (plan.outcome, plan.reason)
         return Result(
-            plan.outcome,
+            outcome,
             upload.document_id,
-            plan.reason,
+            reason,
             plan.size,
             plan.file_type,
             stale=status.upload_key != upload.upload_key,
@@ -316,28 +581,82 @@ class Processor:
         upload: Upload,
         invocation: Invocation,
         phase: str,
-        event_types: Sequence[tuple[EventType, dict[str, Any]]],
+        event_types: EventSpecs | Callable[[StreamState], EventSpecs],
         state: StreamState,
+        *,
+        scan_key: str | None = None,
     ) -> StatusItem | None:
         at = self._clock()
 
-        def build(version: int) -> list[AuditEvent]:
-            return [
+        def build(current: StreamState) -> list[AuditEvent]:
+            specs = event_types(current) if callable(event_types) else event_types
+            events = [
                 new_event(
                     upload,
-                    version + offset,
+                    current.version + offset,
                     event_type,
                     at,
                     trace_id=invocation.trace_id,
                     request_id=invocation.request_id,
-                    details={
-                        k: (str(v) if isinstance(v, Reason) else v) for k, v in details.items()
-                    },
+                    details=_plain_details(details),
                 )
-                for offset, (event_type, details) in enumerate(event_types, start=1)
+                for offset, (event_type, details) in enumerate(specs, start=1)
             ]
+            status = current.status
+            if events and status is not None and _supersedes(events[0], status):
+                # The upload that waits for its scan will never be the file again: it ends
+                # here, in the same write that replaces it, so no upload is left without
+                # an outcome.
+                ended = self._superseded(status, current.version + 1, at, invocation)
+                events = [ended] + [replace(e, seq=e.seq + 1) for e in events]
+            return events
 
         result = self._store.append(
-            upload.document_id, upload.upload_key, phase, build, state, at=at
+            upload.document_id, upload.upload_key, phase, build, state, at=at, scan_key=scan_key
         )
         return result.status if result.appended else None
+
+
+def _plain_details(details: dict[str, Any]) -> dict[str, Any]:
+    return {
+        k: (str(v) if isinstance(v, Reason) else v) for k, v in details.items() if v is not None
+    }
+
+
+def _replaced(upload: Upload, status: StatusItem | None) -> bool:
+    """A newer upload is the file already: this one's scan could never make it current."""
+    if status is None or status.stage == EventType.SCANNED:
+        return False
+    probe = new_event(upload, 0, EventType.VALIDATED, "", trace_id=None, request_id=None)
+    return probe.upload_key != status.upload_key and is_stale(probe, status)
+
+
+def _supersedes(event: AuditEvent, status: StatusItem) -> bool:
+    """The event makes another upload current while the current one waits for its scan."""
+    return (
+        status.status == schema.Status.PROCESSING
+        and status.awaiting == schema.AWAITING_SCAN
+        and event.upload_key != status.upload_key
+        and not is_stale(event, status)
+    )
+
+
+def _awaits_this_scan(status: StatusItem | None, scanned: AuditEvent) -> bool:
+    """The file's validation is in, accepted, and waits for a scan of this very version."""
+    return (
+        status is not None
+        and status.status == schema.Status.PROCESSING
+        and status.awaiting == schema.AWAITING_SCAN
+        and same_version(scanned, status)
+    )
+
+
+def _identity_of(status: StatusItem) -> dict[str, Any]:
+    fields = {
+        "eventName": "ObjectCreated:Put",
+        "eventTime": status.uploaded_at,
+        "eTag": status.etag,
+        "versionId": status.version_id,
+        "sequencer": status.sequencer,
+    }
+    return {k: v for k, v in fields.items() if v is not None}

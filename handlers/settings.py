@@ -25,6 +25,7 @@ class Settings:
     dlq_url: str | None = None
     log_level: str = "INFO"
     status_index_shards: int = schema.DEFAULT_STATUS_INDEX_SHARDS
+    malware_scan: str = schema.MALWARE_SCAN_NONE
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -63,6 +64,12 @@ class Settings:
             problems.append(
                 f"{schema.ENV_STATUS_INDEX_SHARDS} must be at most {schema.MAX_STATUS_INDEX_SHARDS}"
             )
+        scan = environ.get(schema.ENV_MALWARE_SCAN, schema.MALWARE_SCAN_NONE).strip().lower()
+        if scan not in schema.MALWARE_SCAN_MODES:
+            problems.append(
+                f"{schema.ENV_MALWARE_SCAN} must be one of {', '.join(schema.MALWARE_SCAN_MODES)},"
+                f" not {scan!r}"
+            )
         level = environ.get(schema.ENV_LOG_LEVEL, "INFO").strip().upper()
         if level not in _LEVELS:
             problems.append(f"{schema.ENV_LOG_LEVEL} must be one of {', '.join(sorted(_LEVELS))}")
@@ -77,6 +84,7 @@ class Settings:
             dlq_url=environ.get(schema.ENV_DLQ_URL, "").strip() or None,
             log_level=level,
             status_index_shards=shards,
+            malware_scan=scan,
         )
 
 

@@ -33,6 +33,8 @@ if TYPE_CHECKING:
 PHASE_RECEIVED = "RECEIVED"
 PHASE_OUTCOME = "OUTCOME"
 PHASES = (PHASE_RECEIVED, PHASE_OUTCOME)
+# A malware scan result, recorded once per object version; its marker carries the result.
+PHASE_SCAN = "SCAN"
 
 _RETRYABLE_REASONS = frozenset(
     {
@@ -58,10 +60,15 @@ def from_attributes(item: dict[str, Any]) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class StreamState:
-    """What a writer needs before appending: the status item and which phases are done."""
+    """What a writer needs before appending: the status item, which phases are done and,
+    when asked for, the scan result of the object version being judged."""
 
     status: StatusItem | None
     phases_done: frozenset[str]
+    scan: Mapping[str, Any] | None = None
+    # What a reload after a lost race must read again.
+    phases: tuple[str, ...] = PHASES
+    scan_key: str | None = None
 
     @property
     def version(self) -> int:
@@ -74,8 +81,11 @@ class AppendResult:
     status: StatusItem | None
 
 
-EventBuilder = Callable[[int], Sequence[AuditEvent]]
-"""Given the stream's current version, the events to append (seq version+1, ...)."""
+EventBuilder = Callable[[StreamState], Sequence[AuditEvent]]
+"""Given the stream as it stands, the events to append (seq version+1, ...).
+
+Called again, on a fresh state, after every lost race: what it decides (a join's verdict)
+must depend on that state alone, and any side effect it has must be safe to repeat."""
 
 
 class AuditStore:
@@ -104,21 +114,36 @@ class AuditStore:
     def table_name(self) -> str:
         return self._table
 
-    def load(self, document_id: str, upload_key: str) -> StreamState:
-        """One consistent BatchGetItem: the status item and this upload's markers."""
+    def load(
+        self,
+        document_id: str,
+        upload_key: str,
+        *,
+        phases: Sequence[str] = PHASES,
+        scan_key: str | None = None,
+    ) -> StreamState:
+        """One consistent BatchGetItem: the status item, this upload's markers and, given
+        `scan_key`, the marker of that object version's malware scan (what a join reads)."""
+        markers = {schema.marker_sort_key(upload_key, phase): phase for phase in phases}
         keys = [_key(document_id, schema.STATUS_SORT_KEY)] + [
-            _key(document_id, schema.marker_sort_key(upload_key, phase)) for phase in PHASES
+            _key(document_id, sort_key) for sort_key in markers
         ]
+        scan_sort_key = schema.marker_sort_key(scan_key, PHASE_SCAN) if scan_key else None
+        if scan_sort_key is not None:
+            keys.append(_key(document_id, scan_sort_key))
         found = self._batch_get(keys, f"read stream {document_id} from {self._table}")
         status = None
-        phases: set[str] = set()
+        scan = None
+        done: set[str] = set()
         for raw in found:
             item = from_attributes(raw)
             if item[schema.SORT_KEY] == schema.STATUS_SORT_KEY:
                 status = StatusItem.from_item(item)
-            else:
-                phases.add(str(item["phase"]))
-        return StreamState(status, frozenset(phases))
+            elif item[schema.SORT_KEY] == scan_sort_key:
+                scan = _plain_scan(item)
+            if item[schema.SORT_KEY] in markers:
+                done.add(markers[item[schema.SORT_KEY]])
+        return StreamState(status, frozenset(done), scan, phases=tuple(phases), scan_key=scan_key)
 
     def append(
         self,
@@ -129,17 +154,23 @@ class AuditStore:
         state: StreamState | None = None,
         *,
         at: str,
+        marker_fields: Mapping[str, Any] | None = None,
+        phases: Sequence[str] = PHASES,
+        scan_key: str | None = None,
     ) -> AppendResult:
-        """Append this phase's events once; a no-op if the phase is already recorded."""
+        """Append this phase's events once; a no-op if the phase is already recorded.
+
+        `marker_fields` are stored on the phase's marker; `phases` and `scan_key` say what
+        to read again (as `load` does) after a lost race."""
         # Tells our own write apart from another delivery's when botocore resends a
         # transaction whose first response was lost and the resend meets our marker.
         writer = uuid.uuid4().hex
         for attempt in range(self._max_attempts):
             if state is None:
-                state = self.load(document_id, upload_key)
+                state = self.load(document_id, upload_key, phases=phases, scan_key=scan_key)
             if phase in state.phases_done:
                 return AppendResult(False, state.status)
-            events = tuple(build(state.version))
+            events = tuple(build(state))
             status = fold(state.status, events)
             items = self._transaction(
                 document_id=document_id,
@@ -150,6 +181,7 @@ class AuditStore:
                 state=state,
                 at=at,
                 writer=writer,
+                marker_fields=marker_fields,
             )
             try:
                 self._client.transact_write_items(TransactItems=items)
@@ -189,6 +221,7 @@ class AuditStore:
         state: StreamState,
         at: str,
         writer: str,
+        marker_fields: Mapping[str, Any] | None = None,
     ) -> list[TransactWriteItemTypeDef]:
         """Events, then the phase marker, then the status item: one all-or-nothing write."""
         absent = ("attribute_not_exists(#pk)", {"#pk": schema.PARTITION_KEY}, None)
@@ -202,6 +235,7 @@ class AuditStore:
             "seqs": [event.seq for event in events],
             "at": at,
             "writer": writer,
+            **(marker_fields or {}),
         }
         marker_put = self._put(marker, *absent)
         marker_put["Put"]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
@@ -278,6 +312,20 @@ class AuditStore:
     def _backoff(self, attempt: int) -> None:
         """Full jitter, capped: contention clears fastest when writers spread out."""
         self._sleep(self._jitter() * min(1.0, 0.02 * 2**attempt))
+
+    def outcome_event(self, document_id: str, upload_key: str) -> AuditEvent | None:
+        """The first event an upload's OUTCOME phase appended (its VALIDATED, when a verdict
+        waits for a scan): two consistent reads, by the marker's `seqs`."""
+        marker_key = _key(document_id, schema.marker_sort_key(upload_key, PHASE_OUTCOME))
+        markers = self._batch_get([marker_key], f"read marker of {document_id}")
+        if not markers:
+            return None
+        seqs = from_attributes(markers[0]).get("seqs") or []
+        if not seqs:
+            return None
+        event_key = _key(document_id, schema.event_sort_key(int(seqs[0])))
+        events = self._batch_get([event_key], f"read events of {document_id}")
+        return AuditEvent.from_item(from_attributes(events[0])) if events else None
 
     def get_status(self, document_id: str) -> StatusItem | None:
         try:
@@ -387,6 +435,16 @@ class AuditStore:
             # match what the index compares.
             entries.append((str(item[schema.STATUS_INDEX_SORT_KEY]), StatusItem.from_item(item)))
         return Shard(resume_below(entries, before), more="LastEvaluatedKey" in response)
+
+
+def _plain_scan(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A scan marker as the join reads it: the result and the threats found."""
+    return {
+        "result": str(item.get("result", "")),
+        "threats": [str(name) for name in item.get("threats", [])],
+        "scanStatus": item.get("scanStatus"),
+        "scanner": item.get("scanner"),
+    }
 
 
 def _key(document_id: str, sort_key: str) -> dict[str, Any]:

@@ -53,8 +53,11 @@ def _pattern(*terms: str) -> str:
 REJECTED_BY_REASON_DIMENSION = schema.LOG_REASON
 
 # Uploads that reached a verdict (stored, rejected or ignored): not S3's test event, a
-# duplicate delivery, an invalid event, a deletion, or a failed attempt Lambda will retry.
+# duplicate delivery, an invalid event, a deletion, a failed attempt Lambda will retry, or
+# one of the two halves of a malware-scan join that did not decide the verdict.
 _NOT_RECEIVED = (
+    schema.Outcome.AWAITING_SCAN,
+    schema.Outcome.SCANNED,
     schema.Outcome.TEST_EVENT,
     schema.Outcome.DUPLICATE,
     schema.Outcome.INVALID,

@@ -12,7 +12,7 @@ from handlers.errors import ContentionError, TableNotFoundError
 from handlers.events import Upload
 from handlers.model import AuditEvent, new_event
 from handlers.schema import EventType
-from handlers.store import PHASE_OUTCOME, PHASE_RECEIVED, AuditStore
+from handlers.store import PHASE_OUTCOME, PHASE_RECEIVED, AuditStore, StreamState
 from tests.support.pipeline import TABLE, Pipeline
 from tests.support.samples import PDF
 
@@ -24,9 +24,11 @@ def upload(sequencer: str) -> Upload:
 
 
 def builder(u: Upload, *types: EventType) -> Any:
-    def build(version: int) -> list[AuditEvent]:
+    def build(state: StreamState) -> list[AuditEvent]:
         return [
-            new_event(u, version + i, t, "2026-11-28T10:00:00.000Z", trace_id=None, request_id=None)
+            new_event(
+                u, state.version + i, t, "2026-11-28T10:00:00.000Z", trace_id=None, request_id=None
+            )
             for i, t in enumerate(types, start=1)
         ]
 
@@ -83,7 +85,7 @@ def test_contention_that_never_clears_is_a_transient_error(
         at="t",
     )
     real_load = AuditStore.load
-    monkeypatch.setattr(AuditStore, "load", lambda self, d, k: stale)  # always the old view
+    monkeypatch.setattr(AuditStore, "load", lambda self, d, k, **_: stale)  # always the old view
 
     with pytest.raises(ContentionError):
         store.append(

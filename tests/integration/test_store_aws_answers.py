@@ -15,7 +15,7 @@ from botocore.exceptions import ClientError
 from handlers.events import Upload
 from handlers.model import AuditEvent, new_event
 from handlers.schema import EventType
-from handlers.store import PHASE_OUTCOME, PHASE_RECEIVED, AuditStore
+from handlers.store import PHASE_OUTCOME, PHASE_RECEIVED, AuditStore, StreamState
 from tests.support.pipeline import TABLE, Pipeline
 
 
@@ -26,9 +26,11 @@ def upload(sequencer: str) -> Upload:
 
 
 def builder(u: Upload, *types: EventType) -> Any:
-    def build(version: int) -> list[AuditEvent]:
+    def build(state: StreamState) -> list[AuditEvent]:
         return [
-            new_event(u, version + i, t, "2026-11-28T10:00:00.000Z", trace_id=None, request_id=None)
+            new_event(
+                u, state.version + i, t, "2026-11-28T10:00:00.000Z", trace_id=None, request_id=None
+            )
             for i, t in enumerate(types, start=1)
         ]
 

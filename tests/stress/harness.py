@@ -58,9 +58,9 @@ class Stack:
     endpoint_url: str
     logs: LineCapture
 
-    def runtime(self, session: boto3.session.Session) -> Runtime:
+    def runtime(self, session: boto3.session.Session, **settings: str) -> Runtime:
         environ = {schema.ENV_TABLE_NAME: TABLE, schema.ENV_DLQ_URL: self.pipeline.dlq_url}
-        return build_runtime(environ, session)
+        return build_runtime(environ | settings, session)
 
     def session(self) -> boto3.session.Session:
         return boto3.session.Session(region_name="us-east-1")

@@ -18,17 +18,24 @@ dead-letter queue, and returns every violation it finds as a sentence:
    (files with a dead-lettered upload excepted: the pipeline gave them up, visibly).
    Events the handler recorded to reconcile the two (a version made current again, a key
    found empty) derive from a sent upload and appear once.
+
+With malware scanning, the ledger also holds every scan result sent: each is recorded at
+most once (a SCANNED event under its own identity), a file whose scan was dead-lettered is
+excepted from 7 like one whose upload was, and `check_quarantine` adds:
+
+8. no object version S3 holds is tagged readable (STORED) unless its stream records both
+   its validation and a clean scan of that very version.
 """
 
 from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from handlers.events import Upload, parse_s3_record
+from handlers.events import Scan, Upload, parse_s3_record, parse_scan_event
 from handlers.model import AuditEvent, StatusItem, replay
 from handlers.ordering import compare_uploads
 from handlers.schema import EventType, Status
@@ -52,6 +59,12 @@ ON_FAILURE_CONDITION = "RetriesExhausted"
 class Ledger:
     uploads: dict[str, Upload] = field(default_factory=dict)
     garbage: list[Any] = field(default_factory=list)
+    scans: dict[str, Scan] = field(default_factory=dict)
+
+    def scan(self, event: dict[str, Any]) -> Scan:
+        scan = parse_scan_event(event)
+        self.scans[scan.upload_key] = scan
+        return scan
 
     def upload(self, record: dict[str, Any]) -> Upload:
         upload = parse_s3_record(record)
@@ -83,10 +96,12 @@ class DeadLetter:
             payload = document.get("requestPayload") or {}
             response = document.get("responsePayload") or {}
             error = f"{response.get('errorType', '')}: {response.get('errorMessage', '')}"
+            # An EventBridge event (a scan result) is the payload itself, not a Records list.
+            records = (payload,) if "detail-type" in payload else payload.get("Records", [])
             return cls(
                 str(document["requestContext"].get("condition", "")),
                 error,
-                tuple(payload.get("Records", [])),
+                tuple(records),
                 body,
             )
         record = document.get("record")
@@ -103,7 +118,10 @@ class DeadLetter:
         keys = set()
         for record in self.records:
             try:
-                keys.add(parse_s3_record(record).upload_key)
+                if isinstance(record, dict) and "detail-type" in record:
+                    keys.add(parse_scan_event(record).upload_key)
+                else:
+                    keys.add(parse_s3_record(record).upload_key)
             except Exception:  # noqa: BLE001, S112 - garbage has no upload key
                 continue
         return keys
@@ -154,21 +172,27 @@ def check(
             violations.append(
                 f"garbage delivered {delivered} times dead-lettered {found} times: {text:.200}"
             )
-    unknown = set(dead_by_upload) - set(ledger.uploads)
+    unknown = set(dead_by_upload) - set(ledger.uploads) - set(ledger.scans)
     if unknown:
         violations.append(f"dead letters for {len(unknown)} uploads nobody sent")
 
     by_document: dict[str, list[Upload]] = {}
     for upload in ledger.uploads.values():
         by_document.setdefault(upload.document_id, []).append(upload)
+    scans_by_document: dict[str, list[Scan]] = {}
+    for scan in ledger.scans.values():
+        scans_by_document.setdefault(scan.document_id, []).append(scan)
     terminal_by_upload: Counter[str] = Counter()
     outcomes: Counter[str] = Counter()
     total_events = 0
     for document_id, uploads in sorted(by_document.items()):
         events = list(store.iter_events(document_id))
         total_events += len(events)
-        violations.extend(_check_stream(store, document_id, uploads, events))
-        gave_up = any(dead_by_upload[u.upload_key] for u in uploads)
+        scans = scans_by_document.get(document_id, [])
+        violations.extend(_check_stream(store, document_id, uploads, events, scans))
+        gave_up = any(dead_by_upload[u.upload_key] for u in uploads) or any(
+            dead_by_upload[s.upload_key] for s in scans
+        )
         if served is not None and not gave_up:
             violations.extend(_check_served(store, document_id, uploads[0], served))
         for event in events:
@@ -193,15 +217,28 @@ def check(
 
 
 def _check_stream(
-    store: AuditStore, document_id: str, uploads: list[Upload], events: list[AuditEvent]
+    store: AuditStore,
+    document_id: str,
+    uploads: list[Upload],
+    events: list[AuditEvent],
+    scans: Sequence[Scan] = (),
 ) -> list[str]:
     problems: list[str] = []
     seqs = [event.seq for event in events]
     if seqs != list(range(1, len(events) + 1)):
         problems.append(f"stream {document_id} seqs are not contiguous from 1: {seqs[:20]}")
     sent = {upload.upload_key: upload for upload in uploads}
+    scanned = {scan.upload_key: scan for scan in scans}
     per_upload: dict[str, list[EventType]] = {}
     for event in events:
+        if event.type == EventType.SCANNED:
+            scan = scanned.get(event.upload_key)
+            if scan is None:
+                problems.append(f"stream {document_id} seq {event.seq} is a scan nobody sent")
+            elif (event.bucket, event.key) != (scan.bucket, scan.key):
+                problems.append(f"stream {document_id} seq {event.seq} names another object")
+            per_upload.setdefault(event.upload_key, []).append(event.type)
+            continue
         upload = sent.get(event.upload_key)
         if upload is None and _reconciles_a_sent_upload(event, sent):
             per_upload.setdefault(event.upload_key, []).append(event.type)
@@ -268,3 +305,39 @@ def _check_served(
 def _after(a: Upload, b: Upload) -> bool:
     """True when upload `a` of a key happened strictly after upload `b`."""
     return compare_uploads(a.sequencer, a.event_time, b.sequencer, b.event_time) > 0
+
+
+def check_quarantine(s3: Any, bucket: str, store: AuditStore, keys: Iterable[str]) -> list[str]:
+    """Invariant 8: a version tagged readable has its validation and a clean scan recorded.
+
+    Judged by what S3 holds (every version's tags, read with a clean client), against the
+    stream's own record of both verdicts for that version id.
+    """
+    from handlers.schema import TAG_KEY, TAG_STORED, ScanResult, document_id  # noqa: PLC0415
+
+    problems: list[str] = []
+    for key in sorted(set(keys)):
+        versions = s3.list_object_versions(Bucket=bucket, Prefix=key).get("Versions", [])
+        events = list(store.iter_events(document_id(bucket, key)))
+        validated = {
+            e.details.get("objectVersionId") for e in events if e.type == EventType.VALIDATED
+        }
+        clean = {
+            e.upload.get("versionId")
+            for e in events
+            if e.type == EventType.SCANNED
+            and e.details.get("result") == ScanResult.NO_THREATS_FOUND
+        }
+        for version in versions:
+            if version["Key"] != key:
+                continue
+            version_id = version["VersionId"]
+            tags = s3.get_object_tagging(Bucket=bucket, Key=key, VersionId=version_id)["TagSet"]
+            if {"Key": TAG_KEY, "Value": TAG_STORED} not in tags:
+                continue
+            if version_id not in validated or version_id not in clean:
+                problems.append(
+                    f"{key!r} version {version_id} is readable without "
+                    f"{'validation' if version_id not in validated else 'a clean scan'}"
+                )
+    return problems

@@ -65,3 +65,15 @@ def test_status_index_shards_come_from_the_environment() -> None:
 def test_status_index_shards_out_of_range_are_refused(raw: str) -> None:
     with pytest.raises(ConfigurationError, match="STATUS_INDEX_SHARDS"):
         Settings.from_env({"TABLE_NAME": "t", "STATUS_INDEX_SHARDS": raw})
+
+
+def test_malware_scanning_is_off_unless_asked_for() -> None:
+    assert Settings.from_env({"TABLE_NAME": "t"}).malware_scan == "none"
+    assert Settings.from_env({"TABLE_NAME": "t", "MALWARE_SCAN": " GuardDuty "}).malware_scan == (
+        "guardduty"
+    )
+
+
+def test_unknown_malware_scanner_is_a_clear_error() -> None:
+    with pytest.raises(ConfigurationError, match="MALWARE_SCAN must be one of none, guardduty"):
+        Settings.from_env({"TABLE_NAME": "t", "MALWARE_SCAN": "clamav"})
