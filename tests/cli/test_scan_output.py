@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+
+from rich.console import Console
 
 from filetrail import render
 from filetrail.deadletters import parse
 from filetrail.local.scanner import ObjectVersion, Verdict, scan_result_event
-from handlers.model import AuditEvent
-from handlers.schema import EventType, ScanResult
+from handlers.model import AuditEvent, StatusItem
+from handlers.schema import EventType, ScanResult, Status
 from tests.cli.conftest import Context
 from tests.cli.test_dlq import local_dead_letter
 from tests.cli.test_hostile_keys import HOSTILE, RAW
@@ -136,3 +139,50 @@ def test_a_dead_lettered_scan_result_names_its_file():
 
     assert letter.files == ("s3://uploads/inbox/a b+c.txt",)
     assert letter.payload == event
+
+
+def _waiting(awaiting: str | None, key: str = "reports/q3.txt") -> StatusItem:
+    return StatusItem(
+        document_id="doc-1",
+        bucket="b",
+        key=key,
+        file_name="q3.txt",
+        status=Status.PROCESSING,
+        uploaded_at="2026-12-01T12:00:00.000Z",
+        version=2,
+        stage=EventType.VALIDATED,
+        updated_at="2026-12-01T12:00:00.100Z",
+        upload_key="u-1",
+        awaiting=awaiting,
+    )
+
+
+def _shown(draw: Callable[[Console], None]) -> str:
+    stream = io.StringIO()
+    draw(render.console(stream))
+    return stream.getvalue()
+
+
+def test_status_says_what_a_processing_file_awaits():
+    shown = _shown(lambda out: render.status(out, _waiting("SCAN")))
+
+    assert "SCAN (the malware scan's result)" in shown
+
+
+def test_status_says_a_file_scanned_first_awaits_its_validation():
+    shown = _shown(lambda out: render.status(out, _waiting("VALIDATION")))
+
+    assert "VALIDATION (its validation)" in shown
+
+
+def test_list_shows_what_a_processing_file_awaits_in_the_reason_column():
+    shown = _shown(lambda out: render.status_list(out, [_waiting("SCAN")], None, "b"))
+
+    assert "awaiting SCAN" in shown
+
+
+def test_status_json_carries_the_scan_result_and_what_a_file_awaits():
+    document = _waiting("SCAN").to_json()
+
+    assert document["awaiting"] == "SCAN"
+    assert document["scanResult"] is None

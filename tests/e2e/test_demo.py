@@ -11,6 +11,7 @@ OUTCOMES = (
     "TOO_LARGE",
     "TYPE_MISMATCH",
     "EMPTY_FILE",
+    "MALWARE",
 )
 
 
@@ -29,5 +30,6 @@ def test_demo_exits_0_and_prints_every_outcome():
         assert outcome in completed.stdout, outcome
     assert "history of s3://" in completed.stdout
     assert "history of s3://filetrail-local-uploads/inbox/eicar.txt" in completed.stdout
+    assert "threats: EICAR-Test-File" in completed.stdout
     assert "trace 1-" in completed.stdout
     assert "inspect" in completed.stdout
