@@ -74,6 +74,16 @@ def _seconds(text: str) -> float:
     return value
 
 
+def _delay(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of seconds") from None
+    if not math.isfinite(value) or value < 0:
+        raise argparse.ArgumentTypeError("must be zero or a positive, finite number of seconds")
+    return value
+
+
 def _port(text: str) -> int:
     try:
         value = int(text)
@@ -222,6 +232,12 @@ def build_parser() -> Parser:
         help="only this status (any case)",
     )
     listing.add_argument("--since", help="uploaded since: 30m, 2h, 7d or an ISO 8601 time")
+    listing.add_argument(
+        "--older-than",
+        metavar="AGE",
+        help="uploaded before now minus AGE (30m, 2h, 7d) or before an ISO 8601 time: "
+        "with --status PROCESSING, the files waiting too long for a verdict",
+    )
     listing.add_argument("--limit", type=_limit, default=50, help="page size (default 50)")
     listing.add_argument("--cursor", help="continue a listing where the last page stopped")
     listing.add_argument("--csv", action="store_true", help=CSV_HELP)
@@ -303,6 +319,19 @@ def build_parser() -> Parser:
             "save the bucket, audit table and queues to DIR when stopped, and restore them "
             "from it at start (default: state is kept in memory only)"
         ),
+    )
+    local.add_argument(
+        "--malware-scan",
+        action="store_true",
+        help="emulate GuardDuty Malware Protection for S3: a local scanner that finds the "
+        "EICAR test file (and nothing else); files are trusted only once scanned clean",
+    )
+    local.add_argument(
+        "--scan-delay",
+        type=_delay,
+        metavar="SECONDS",
+        help="seconds from upload to scan (default 0: results then reach the function "
+        "both before and after the file's validation)",
     )
     local.set_defaults(func=None, command="local")
     _add_demo(sub)
@@ -405,9 +434,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stdout.write(script(args.shell, parser, PROG))
             return EXIT_OK
         if args.command == "local":
+            if args.scan_delay is not None and not args.malware_scan:
+                raise UsageError("--scan-delay needs --malware-scan")
             from filetrail.local.serve import serve  # noqa: PLC0415 - moto loads slowly
+            from filetrail.local.stack import MalwareScan  # noqa: PLC0415
 
-            return serve(port=args.port, as_json=args.json, state_dir=args.state_dir)
+            scan = None
+            if args.malware_scan:
+                scan = MalwareScan() if args.scan_delay is None else MalwareScan(args.scan_delay)
+            return serve(
+                port=args.port, as_json=args.json, state_dir=args.state_dir, malware_scan=scan
+            )
         if args.command == "demo":
             from filetrail.demo import run_demo  # noqa: PLC0415 - moto loads slowly
 

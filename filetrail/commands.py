@@ -100,9 +100,14 @@ def _stack_bucket(ctx: Context) -> str | None:
 def list_(ctx: Context, args: argparse.Namespace) -> int:
     statuses = (Status(args.status),) if args.status else tuple(Status)
     since = parse_since(args.since) if args.since else None
+    before = parse_since(args.older_than, option="--older-than") if args.older_than else None
     if args.follow:
+        if before is not None:
+            raise UsageError("--follow shows new outcomes; it takes no --older-than")
         return _follow(ctx, args, statuses, since)
-    listing = list_files(ctx.store, statuses, since=since, limit=args.limit, cursor=args.cursor)
+    listing = list_files(
+        ctx.store, statuses, since=since, limit=args.limit, cursor=args.cursor, before=before
+    )
     if ctx.json:
         render.print_json(
             {"items": [i.to_json() for i in listing.items], "cursor": listing.cursor},

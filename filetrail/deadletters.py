@@ -133,7 +133,12 @@ def _str(value: Any) -> str | None:
 
 
 def _files(payload: Mapping[str, Any] | None) -> tuple[str, ...]:
-    """`s3://bucket/key` of each S3 record in the event (keys arrive URL-encoded)."""
+    """`s3://bucket/key` of each S3 record in the event (keys arrive URL-encoded), or of
+    the object a malware scan result is about (its key arrives as S3 stores it)."""
+    if payload is not None and isinstance(payload.get("detail"), dict):
+        scanned = payload["detail"].get("s3ObjectDetails")
+        if isinstance(scanned, dict) and scanned.get("bucketName") and "objectKey" in scanned:
+            return (f"s3://{scanned['bucketName']}/{scanned['objectKey']}",)
     if payload is None or not isinstance(payload.get("Records"), list):
         return ()
     files = []

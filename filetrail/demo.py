@@ -2,6 +2,8 @@
 
 Uploads generated files that take every path through the handler, waits (with a deadline)
 until each outcome is recorded, then shows the outcomes, one history and one trace.
+Malware scanning is on, with local mode's scanner (no delay): the EICAR test file passes
+validation and is rejected by the scan.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ from rich.text import Text
 from filetrail import render
 from filetrail.commands import TERMINAL_TYPES
 from filetrail.errors import EXIT_OK, CliError
-from filetrail.local.stack import BUCKET, TABLE, LocalStack
+from filetrail.local.scanner import EICAR, EICAR_THREAT
+from filetrail.local.stack import BUCKET, TABLE, LocalStack, MalwareScan
 from filetrail.trace import fetch_timeline
 from handlers import schema
 from handlers.model import AuditEvent, StatusItem
@@ -62,7 +65,9 @@ SAMPLES = (
     ),
     Sample("photos/twice.png", PNG + b"\x01" * 64, "image/png", "one file uploaded twice"),
     Sample("tmp/delete-me.txt", b"short-lived\n", "text/plain", "one deleted"),
+    Sample("inbox/eicar.txt", EICAR + b"\n", "text/plain", "the EICAR anti-virus test file"),
 )
+EICAR_KEY = "inbox/eicar.txt"
 TWICE = "photos/twice.png"
 DELETED = "tmp/delete-me.txt"
 TRACED = "photos/sunset.png"
@@ -80,12 +85,16 @@ def run_demo(*, ui_port: int | None = None, open_browser: bool = False) -> int:
         )
     )
     settings = {schema.ENV_MAX_FILE_BYTES: str(MAX_FILE_BYTES)}
-    with LocalStack(handler_settings=settings, log_handler=logging.NullHandler()) as stack:
+    with LocalStack(
+        handler_settings=settings,
+        log_handler=logging.NullHandler(),
+        malware_scan=MalwareScan(),
+    ) as stack:
         s3 = stack.client("s3")
         store = AuditStore(stack.client("dynamodb"), TABLE)
         deadline = time.monotonic() + DEADLINE_SECONDS
         endpoint = stack.endpoints.endpoint_url if stack.endpoints else "?"
-        out.print(render.text(f"local stack on {endpoint}"))
+        out.print(render.text(f"local stack on {endpoint}, malware scanning on (local-eicar)"))
         consumer = _subscribe(stack)
         for sample in SAMPLES:
             s3.put_object(
@@ -101,6 +110,7 @@ def run_demo(*, ui_port: int | None = None, open_browser: bool = False) -> int:
             deadline,
         )
         _summary(out, store)
+        _malware(out, store)
         _notifications(out, consumer, store, deadline)
         events = list(store.iter_events(schema.document_id(BUCKET, TWICE)))
         render.history(out, f"history of s3://{BUCKET}/{TWICE}", events)
@@ -144,8 +154,9 @@ def print_next_steps(out: Console) -> None:
 
 
 NEXT_STEPS = (
-    "next: `filetrail local` keeps a stack running and prints the variables to export;\n"
-    "upload with the AWS CLI or boto3, then `filetrail list`, `filetrail history FILE`.\n"
+    "next: `filetrail local` keeps a stack running and prints the variables to export\n"
+    "(`filetrail local --malware-scan` scans as this demo did); upload with the AWS CLI\n"
+    "or boto3, then `filetrail list`, `filetrail history FILE`.\n"
     "`filetrail demo --ui` (or `make demo-ui`) ends in the dashboard on the demo's files.\n"
 )
 
@@ -257,7 +268,7 @@ def _wait(out: Console, what: str, checks: list[Check], deadline: float) -> None
 
 def _summary(out: Console, store: AuditStore) -> None:
     table = Table(title="outcomes", title_justify="left")
-    for name in ("file", "shows", "status", "reason", "type", "size", "events"):
+    for name in ("file", "shows", "status", "reason", "type", "size", "scan", "events"):
         table.add_column(name, justify="right" if name in ("size", "events") else "left")
     for sample in SAMPLES:
         item = store.get_status(schema.document_id(BUCKET, sample.key))
@@ -270,18 +281,48 @@ def _summary(out: Console, store: AuditStore) -> None:
             render.text(item.reason or ""),
             render.text(item.file_type or ""),
             render.text(render.size(item.file_size)),
+            render.text(_scan(item)),
             render.text(item.version),
         )
     out.print(table)
 
 
+def _scan(item: StatusItem) -> str:
+    """The scan result, short enough for the table: `clean` for NO_THREATS_FOUND."""
+    result = item.to_json().get("scanResult")
+    if result is None:
+        return ""
+    return "clean" if result == "NO_THREATS_FOUND" else str(result)
+
+
+MALWARE_WALKTHROUGH = (
+    "Malware scanning: local mode's scanner stands in for GuardDuty Malware Protection for "
+    "S3. It reads every new object version, finds the EICAR anti-virus test file (and "
+    "nothing else), tags the object GuardDutyMalwareScanStatus and sends the function the "
+    "scan-result event GuardDuty would; some results arrive before the file's validation, "
+    "some after. A file is STORED (and tagged "
+    "readable) only once it is both validated and scanned clean; until then it stays "
+    "PROCESSING and its status says what it awaits. "
+    f"{EICAR_KEY} is a valid text file, so validation accepted it, but the scan found "
+    f"{EICAR_THREAT}: it ends FAILED with reason MALWARE, whichever verdict came first, and "
+    "is never tagged readable. Its history:"
+)
+
+
+def _malware(out: Console, store: AuditStore) -> None:
+    out.print(render.text(MALWARE_WALKTHROUGH))
+    events = list(store.iter_events(schema.document_id(BUCKET, EICAR_KEY)))
+    render.history(out, f"history of s3://{BUCKET}/{EICAR_KEY}", events)
+
+
 def _trace(out: Console, xray: Any, store: AuditStore, deadline: float) -> None:
     events = list(store.iter_events(schema.document_id(BUCKET, TRACED)))
-    stored = [e for e in events if e.type == EventType.STORED and e.trace_id]
-    if not stored:
+    # The validation's own invocation: with scanning on, STORED may be the scan result's.
+    validated = [e for e in events if e.type == EventType.VALIDATED and e.trace_id]
+    if not validated:
         out.print(render.text("no traced event to show"))
         return
-    event = stored[-1]
+    event = validated[-1]
     line = _wait_for_trace(xray, event, deadline)
     out.print(render.text(f"trace of s3://{BUCKET}/{TRACED}, event {event.seq} {event.type}"))
     render.timeline(out, line, None)

@@ -40,7 +40,10 @@ _STYLES = {
     "FAILED": "red",
     "DELETED": "magenta",
     "IGNORED": "yellow",
+    "SCANNED": "cyan",
 }
+# What a PROCESSING file waits for, in words (the status item's `awaiting`).
+_AWAITING = {"SCAN": "the malware scan's result", "VALIDATION": "its validation"}
 
 
 def text(value: object, style: str = "") -> Text:
@@ -98,9 +101,20 @@ def upload_identity(upload: Mapping[str, Any]) -> Text:
 
 
 def event_details(details: Mapping[str, Any]) -> str:
+    """An event's details in a line. Threat names come from the scanner, which read them
+    from an uploaded file: the caller inerts the line as it does keys."""
     parts = [str(details[name]) for name in ("reason", "fileType") if details.get(name) is not None]
     if details.get("size") is not None:
         parts.append(f"{details['size']} B")
+    if details.get("result") is not None:
+        parts.append(f"scan {details['result']}")
+    threats = details.get("threats")
+    if isinstance(threats, list | tuple) and threats:
+        parts.append("threats: " + ", ".join(str(name) for name in threats))
+    if details.get("scanner"):
+        parts.append(f"by {details['scanner']}")
+    if details.get("awaiting"):
+        parts.append(f"awaiting {details['awaiting']}")
     if details.get("message"):
         parts.append(str(details["message"]))
     return " · ".join(parts)
@@ -128,9 +142,32 @@ def status(out: Console, item: StatusItem) -> None:
     table.add_column("field", style="bold")
     table.add_column("value", overflow="fold")
     for name, value in item.to_json().items():
-        cell = styled(str(value)) if name in ("status", "stage") else text(value)
-        table.add_row(text(name), cell if value is not None else text("-"))
+        if value is None:
+            cell = text("-")
+        elif name in ("status", "stage"):
+            cell = styled(str(value))
+        elif name == "awaiting":
+            cell = text(f"{value} ({_AWAITING.get(str(value), 'a verdict')})", "blue")
+        elif name == "scanResult":
+            cell = text(value, "red" if value != "NO_THREATS_FOUND" else "green")
+        else:
+            cell = text(value)
+        table.add_row(text(name), cell)
     out.print(table)
+
+
+def awaiting(item: StatusItem) -> str | None:
+    """What a PROCESSING file waits for, if the stack scans for malware."""
+    value = item.to_json().get("awaiting")
+    return None if value is None else str(value)
+
+
+def why(item: StatusItem) -> str:
+    """The reason of a verdict, or what a file still waits for."""
+    if item.reason:
+        return item.reason
+    waiting = awaiting(item)
+    return f"awaiting {waiting}" if waiting else ""
 
 
 def size(value: int | None) -> str:
@@ -243,7 +280,7 @@ def status_list(
             styled(str(item.status)),
             text(file_label(item, bucket)),
             text(when(item.uploaded_at)),
-            text(item.reason or ""),
+            text(why(item)),
             text(size(item.file_size)),
             text(item.file_type or ""),
             text(item.stage),
@@ -261,7 +298,7 @@ def status_list(
 def outcome_line(item: StatusItem, bucket: str | None) -> Text:
     """One file on one line, for `list --follow`: when, status, file, and why or how big."""
     status = str(item.status)
-    extra = ", ".join(part for part in (item.reason, size(item.file_size)) if part)
+    extra = ", ".join(part for part in (why(item), size(item.file_size)) if part)
     return Text.assemble(
         text(when(item.updated_at)),
         "  ",

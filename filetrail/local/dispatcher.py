@@ -1,6 +1,10 @@
 """Stands in for Lambda's SQS event source mapping: long-polls the queue S3 notifies, calls
 the handler with an SQS-shaped event, a Lambda context and a fresh X-Ray trace, retries a
-failed message twice (3 attempts in all), then moves it to the dead-letter queue with why."""
+failed message twice (3 attempts in all), then moves it to the dead-letter queue with why.
+
+With `unwrap` it plays an asynchronous invocation instead (EventBridge invoking a Lambda
+target): the handler gets each message's body as the whole event, only a raised error is a
+failure, and Lambda's retries are the same two."""
 
 from __future__ import annotations
 
@@ -77,6 +81,8 @@ class Dispatcher:
         region: str,
         failures: FailureCapture,
         workers: int = 2,
+        unwrap: bool = False,
+        name: str = "dispatcher",
     ) -> None:
         self._sqs = sqs
         self._queue_url = queue_url
@@ -86,9 +92,10 @@ class Dispatcher:
         self._function = function_name
         self._region = region
         self._failures = failures
+        self._unwrap = unwrap
         self._stop = threading.Event()
         self._threads = [
-            threading.Thread(target=self._run, name=f"filetrail-dispatcher-{n}", daemon=True)
+            threading.Thread(target=self._run, name=f"filetrail-{name}-{n}", daemon=True)
             for n in range(workers)
         ]
         self.stats = Stats()
@@ -96,6 +103,10 @@ class Dispatcher:
     def start(self) -> None:
         for thread in self._threads:
             thread.start()
+
+    def request_stop(self) -> None:
+        """Stop polling, without waiting (so several dispatchers wind down together)."""
+        self._stop.set()
 
     def stop(self, timeout: float | None = None) -> int:
         """Stop polling and wait up to `timeout` seconds for invocations under way.
@@ -169,14 +180,18 @@ class Dispatcher:
         it is retried or dead-lettered here."""
         request_id = str(uuid.uuid4())
         context = LambdaContext(self._function, request_id, self._region)
-        event = {"Records": [self._record(message)]}
+        event = self._event(message)
         self._failures.take()
         # Lambda's part: a sampled trace and the function's segment, in this thread only.
         with tracing.segment(self._function, origin=LAMBDA_ORIGIN) as segment:
             segment.annotate(requestId=request_id)
             try:
                 result = self._handler(event, context)
-                failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+                failed = (
+                    set()
+                    if self._unwrap
+                    else {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+                )
             except Exception as error:  # noqa: BLE001 - Lambda would report any error as a failure
                 segment.fault(error)
                 failed = {message["MessageId"]}
@@ -217,6 +232,14 @@ class Dispatcher:
         self._sqs.send_message(QueueUrl=self._dlq_url, MessageBody=json.dumps(body))
         self._sqs.delete_message(QueueUrl=self._queue_url, ReceiptHandle=message["ReceiptHandle"])
         self.stats.add(dead_lettered=1)
+
+    def _event(self, message: dict[str, Any]) -> Any:
+        if not self._unwrap:
+            return {"Records": [self._record(message)]}
+        try:
+            return json.loads(message["Body"])
+        except ValueError:
+            return message["Body"]
 
     def _record(self, message: dict[str, Any]) -> dict[str, Any]:
         """The record Lambda's SQS event source builds from a received message."""

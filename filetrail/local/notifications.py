@@ -13,13 +13,16 @@ and https://docs.aws.amazon.com/AmazonS3/latest/userguide/notification-content-s
 - `ObjectRemoved:Delete` for a DeleteObject with a version id (a delete marker's too), with
   that versionId and a sequencer, and for a delete in an unversioned bucket;
 - one of these per key for DeleteObjects (moto deletes each key through `delete_object`).
+
+Observers (local mode's malware scanner) hear of every new object version here too, as a
+GuardDuty protection plan would.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from urllib.parse import quote_plus
@@ -32,12 +35,18 @@ from moto.s3.notifications import S3NotificationEvent
 REMOVED = S3NotificationEvent.OBJECT_REMOVED_DELETE_EVENT
 MARKER_CREATED = S3NotificationEvent.OBJECT_REMOVED_DELETE_MARKER_CREATED_EVENT
 SEQUENCER_DIGITS = 18  # as long as S3's own, e.g. 0055AED6DCD90281E5
+CREATED_PREFIX = "s3:ObjectCreated:"
+
+# (bucket, key): called inside the emulator's request, so an observer must only queue.
+Observer = Callable[[Any, Any], None]
 
 _installed = False
 _install_lock = threading.Lock()
 _moto_send_event = moto_notifications.send_event
 _moto_delete_object = S3Backend.delete_object
 _muted = threading.local()
+_observers: list[Observer] = []
+_observers_lock = threading.Lock()
 
 
 class _Sequencer:
@@ -91,6 +100,23 @@ def send_event(account_id: str, event_name: S3NotificationEvent, bucket: Any, ke
     if getattr(_muted, "removals", False) and event_name == REMOVED:
         return
     _moto_send_event(account_id, event_name, bucket, key)
+    if event_name.startswith(CREATED_PREFIX):
+        with _observers_lock:
+            observers = list(_observers)
+        for observer in observers:
+            observer(bucket, key)
+
+
+def observe_created(observer: Observer) -> None:
+    """Tell `observer` of every new object version from now on (any bucket)."""
+    with _observers_lock:
+        _observers.append(observer)
+
+
+def forget(observer: Observer) -> None:
+    with _observers_lock:
+        if observer in _observers:
+            _observers.remove(observer)
 
 
 def delete_object(

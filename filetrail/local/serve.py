@@ -13,7 +13,7 @@ from typing import Any
 
 from filetrail import render
 from filetrail.errors import EXIT_FAILURE, EXIT_OK
-from filetrail.local.stack import Leftover, LocalStack, Saved, identity
+from filetrail.local.stack import Leftover, LocalStack, MalwareScan, Saved, identity
 from filetrail.local.state import StateDir, opened
 
 STOPPED_MESSAGE = "filetrail.local.stopped"
@@ -24,10 +24,16 @@ IN_MEMORY_NOTICE = (
 )
 
 
-def serve(*, port: int, as_json: bool, state_dir: Path | None = None) -> int:
+def serve(
+    *,
+    port: int,
+    as_json: bool,
+    state_dir: Path | None = None,
+    malware_scan: MalwareScan | None = None,
+) -> int:
     # A state directory that cannot be used fails here, before anything starts.
     with opened(state_dir, identity()) as state:
-        return _serve(port=port, as_json=as_json, state=state)
+        return _serve(port=port, as_json=as_json, state=state, malware_scan=malware_scan)
 
 
 def state_notice(state: StateDir | None) -> str:
@@ -51,7 +57,9 @@ def _counts_text(counts: dict[str, int]) -> str:
     )
 
 
-def _serve(*, port: int, as_json: bool, state: StateDir | None) -> int:
+def _serve(
+    *, port: int, as_json: bool, state: StateDir | None, malware_scan: MalwareScan | None
+) -> int:
     stop = threading.Event()
 
     def request_stop(signum: int, frame: FrameType | None) -> None:
@@ -60,7 +68,7 @@ def _serve(*, port: int, as_json: bool, state: StateDir | None) -> int:
     notice = state_notice(state)
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
-        with LocalStack(port=port, state=state) as stack:
+        with LocalStack(port=port, state=state, malware_scan=malware_scan) as stack:
             assert stack.endpoints is not None  # noqa: S101 - set by start()
             if as_json:
                 sys.stdout.write(json.dumps(stack.endpoints.to_json()) + "\n")
@@ -105,6 +113,7 @@ def _report(leftover: Leftover, *, as_json: bool, saved: Saved | None = None) ->
             "message": STOPPED_MESSAGE,
             "unprocessed": leftover.unprocessed,
             "interrupted": leftover.interrupted,
+            "unscanned": leftover.unscanned,
         }
         if saved is not None:
             document["saved"] = {
@@ -123,6 +132,8 @@ def _report(leftover: Leftover, *, as_json: bool, saved: Saved | None = None) ->
         text = f"stopped; {leftover.unprocessed} notification(s) left unprocessed in the queue"
     if leftover.interrupted:
         text += f" ({leftover.interrupted} cut off mid-invocation)"
+    if leftover.unscanned:
+        text += f"; {leftover.unscanned} scan result(s) never delivered"
     if saved is not None and saved.manifest is not None:
         text += f"; saved to {saved.path} in {saved.seconds:.2f} s: " + _counts_text(
             saved.manifest.counts

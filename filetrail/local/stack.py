@@ -3,12 +3,15 @@ the audit table (from the schema module the Pulumi program uses), a queue fed by
 bucket's notifications with its dead-letter queue, the dispatcher, and the X-Ray relay.
 
 moto cannot run Lambda, so S3 notifies a queue and the dispatcher plays Lambda's SQS event
-source. One local stack per process: the handler's clients find the emulator through
+source. With malware scanning on, the local scanner stands in for GuardDuty: its results go
+through a queue of their own to a second dispatcher that invokes the handler as EventBridge
+does. One local stack per process: the handler's clients find the emulator through
 AWS_ENDPOINT_URL, and the tracer its daemon (the relay) through AWS_XRAY_DAEMON_ADDRESS.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import socket
@@ -23,9 +26,16 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from filetrail.errors import CliError
-from filetrail.local import snapshot
+from filetrail.local import notifications, snapshot
 from filetrail.local.dispatcher import Dispatcher, FailureCapture
 from filetrail.local.emulator import AtomicMotoServer
+from filetrail.local.scanner import (
+    DEFAULT_DELAY_SECONDS,
+    SCANNER_NAME,
+    LocalScanner,
+    ObjectVersion,
+    fixed_delay,
+)
 from filetrail.local.state import Identity, Manifest, StateDir
 from filetrail.local.stream_relay import StreamRelay
 from filetrail.local.xray_relay import XRayRelay
@@ -44,6 +54,9 @@ TABLE = "filetrail-local-audit"
 QUEUE = "filetrail-local-notifications"
 EVENTS_TOPIC = "filetrail-local-file-events"
 DLQ = "filetrail-local-dlq"
+# Stands in for the EventBridge rule's target: scan results wait here for their invocation.
+SCAN_QUEUE = "filetrail-local-scan-results"
+MALWARE_SCAN_OFF = "off"
 FUNCTION = "filetrail-local-handler"
 CREDENTIALS = {"aws_access_key_id": "testing", "aws_secret_access_key": "testing"}
 QUEUE_VISIBILITY_SECONDS = 30
@@ -77,6 +90,14 @@ class Leftover:
 
     unprocessed: int | None  # notifications still in the queue (None: could not be counted)
     interrupted: int  # invocations cut off when the grace period ended
+    unscanned: int = 0  # object versions whose scan result was never delivered
+
+
+@dataclass(frozen=True)
+class MalwareScan:
+    """Local mode's malware scanning: `delay` seconds from the upload to the scan."""
+
+    delay: float = DEFAULT_DELAY_SECONDS
 
 
 @dataclass(frozen=True)
@@ -89,6 +110,8 @@ class Endpoints:
     dlq_url: str
     status_index_shards: int = schema.DEFAULT_STATUS_INDEX_SHARDS
     events_topic_arn: str = ""
+    # Which scanner runs: `local-eicar` (the EICAR test file only) or `off`.
+    malware_scan: str = MALWARE_SCAN_OFF
 
     def to_json(self) -> dict[str, str]:
         """The ready line's document (DESIGN.md): these keys, in this order."""
@@ -121,6 +144,7 @@ class LocalStack:
         log_handler: logging.Handler | None = None,
         workers: int = 2,
         state: StateDir | None = None,
+        malware_scan: MalwareScan | None = None,
     ) -> None:
         self._port = port
         self._state = state
@@ -130,6 +154,7 @@ class LocalStack:
         self._settings = dict(handler_settings or {})
         self._log_handler = log_handler or _stderr_json_handler()
         self._workers = workers
+        self._malware_scan = malware_scan
         self._server: AtomicMotoServer | None = None
         self._relay: XRayRelay | None = None
         self._saved_env: dict[str, str | None] = {}
@@ -137,6 +162,10 @@ class LocalStack:
         self._failures = FailureCapture()
         self._sqs: Any = None
         self.dispatcher: Dispatcher | None = None
+        self.scan_dispatcher: Dispatcher | None = None
+        self.scanner: LocalScanner | None = None
+        self._scan_queue_url: str | None = None
+        self._observer: notifications.Observer | None = None
         self.stream_relay: StreamRelay | None = None
         self.leftover: Leftover | None = None
         self.endpoints: Endpoints | None = None
@@ -206,6 +235,8 @@ class LocalStack:
             schema.ENV_DLQ_URL: dlq_url,
             **self._settings,
         }
+        if self._malware_scan is not None:
+            settings[schema.ENV_MALWARE_SCAN] = schema.MALWARE_SCAN_GUARDDUTY
         self.endpoints = Endpoints(
             endpoint,
             REGION,
@@ -215,6 +246,7 @@ class LocalStack:
             dlq_url,
             Settings.from_env(settings).status_index_shards,
             topic_arn,
+            SCANNER_NAME if self._malware_scan is not None else MALWARE_SCAN_OFF,
         )
         self._sqs = sqs
         if self._state is not None and self._state.restored is not None:
@@ -237,6 +269,8 @@ class LocalStack:
             workers=self._workers,
         )
         self.dispatcher.start()
+        if self._malware_scan is not None:
+            self._start_scanning(self._malware_scan, runtime.handle, dlq_url)
         notifier = build_notifier({schema.ENV_TOPIC_ARN: topic_arn}, session=self.session)
         stream_arn = dynamodb.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
         self.stream_relay = StreamRelay(
@@ -249,11 +283,83 @@ class LocalStack:
         self._serving = True
         return self.endpoints
 
+    def _start_scanning(self, scan: MalwareScan, handle: Any, dlq_url: str) -> None:
+        """The scanner hears of each new object version from the emulator, and its results
+        reach the handler as EventBridge invokes a target: asynchronously, the whole event,
+        retried twice, then dead-lettered."""
+        assert self.endpoints is not None  # noqa: S101 - _provision set them
+        sqs = self.client("sqs")
+        queue_url = sqs.create_queue(
+            QueueName=SCAN_QUEUE,
+            Attributes={"VisibilityTimeout": str(QUEUE_VISIBILITY_SECONDS)},
+        )["QueueUrl"]
+        queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        self._scan_queue_url = queue_url
+
+        def publish(event: dict[str, Any]) -> None:
+            sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(event))
+
+        self.scanner = LocalScanner(
+            self.client("s3"),
+            bucket=BUCKET,
+            region=REGION,
+            publish=publish,
+            delay=fixed_delay(scan.delay),
+        )
+        self.scan_dispatcher = Dispatcher(
+            sqs=sqs,
+            queue_url=queue_url,
+            queue_arn=queue_arn,
+            dlq_url=dlq_url,
+            handler=handle,
+            function_name=FUNCTION,
+            region=REGION,
+            failures=self._failures,
+            workers=1,
+            unwrap=True,
+            name="scan-dispatcher",
+        )
+        scanner = self.scanner
+
+        def observe(bucket: Any, key: Any) -> None:
+            etag = getattr(key, "etag", None)
+            scanner.observe(
+                ObjectVersion(
+                    bucket.name,
+                    key.name,
+                    getattr(key, "version_id", None),
+                    etag.replace('"', "") if isinstance(etag, str) else None,
+                )
+            )
+
+        self._observer = observe
+        notifications.observe_created(observe)
+        self.scanner.start()
+        self.scan_dispatcher.start()
+
     def stop(self) -> None:
         """Stop within a bounded time; `leftover` then says what was not processed."""
+        deadline = time.monotonic() + STOP_GRACE_SECONDS
+        for dispatcher in (self.scan_dispatcher, self.dispatcher):
+            if dispatcher is not None:
+                dispatcher.request_stop()
+        unscanned = 0
+        if self._observer is not None:
+            notifications.forget(self._observer)
+            self._observer = None
+        if self.scanner is not None:
+            unscanned = self.scanner.stop(timeout=_left(deadline))
+            self.scanner = None
+        interrupted = 0
+        if self.scan_dispatcher is not None:
+            interrupted = self.scan_dispatcher.stop(timeout=_left(deadline))
+            unscanned += self._queued(self._scan_queue_url) or 0
+            self.scan_dispatcher = None
         if self.dispatcher is not None:
-            interrupted = self.dispatcher.stop(timeout=STOP_GRACE_SECONDS)
-            self.leftover = Leftover(self._queued(), interrupted)
+            interrupted += self.dispatcher.stop(timeout=_left(deadline))
+            self.leftover = Leftover(self._queued(), interrupted, unscanned)
             self.dispatcher = None
         if self.stream_relay is not None:
             self.stream_relay.stop()
@@ -283,14 +389,14 @@ class LocalStack:
             return Saved(str(state.path), None, time.monotonic() - started, str(error))
         return Saved(str(state.path), manifest, time.monotonic() - started)
 
-    def _queued(self) -> int | None:
-        """Messages in the notification queue, waiting or in flight."""
+    def _queued(self, queue_url: str | None = None) -> int | None:
+        """Messages in the notification queue (or `queue_url`), waiting or in flight."""
         if self.endpoints is None:
             return None
         names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
         try:
             attributes = self._sqs.get_queue_attributes(
-                QueueUrl=self.endpoints.queue_url, AttributeNames=names
+                QueueUrl=queue_url or self.endpoints.queue_url, AttributeNames=names
             )["Attributes"]
         except (ClientError, BotoCoreError):
             return None
@@ -361,6 +467,10 @@ def _stderr_json_handler() -> logging.Handler:
     handler = _StderrHandler()
     handler.setFormatter(JsonFormatter())
     return handler
+
+
+def _left(deadline: float) -> float:
+    return max(0.0, deadline - time.monotonic())
 
 
 def _check_port_free(port: int) -> None:

@@ -89,3 +89,24 @@ def test_history_names_the_upload_identity_in_words(stack, cli):
     assert "sequencer " in result.out
     for code in ("v:", "s:", "e:"):
         assert code not in result.out
+
+
+def test_scan_delay_without_malware_scan_is_a_usage_error(capsys):
+    code = main(["local", "--scan-delay", "2"])
+
+    assert code == 2
+    assert "--scan-delay needs --malware-scan" in capsys.readouterr().err
+
+
+def test_a_negative_scan_delay_is_a_usage_error(capsys):
+    code = main(["local", "--malware-scan", "--scan-delay", "-1"])
+
+    assert code == 2
+    assert "--scan-delay" in capsys.readouterr().err
+
+
+def test_local_help_offers_malware_scanning(capsys):
+    text = _help(capsys, "local")
+
+    assert "--malware-scan" in text
+    assert "--scan-delay SECONDS" in text

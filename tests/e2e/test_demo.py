@@ -4,7 +4,15 @@ import subprocess
 
 from tests.e2e.conftest import child_environment, filetrail_command
 
-OUTCOMES = ("SUCCESS", "FAILED", "DELETED", "TOO_LARGE", "TYPE_MISMATCH", "EMPTY_FILE")
+OUTCOMES = (
+    "SUCCESS",
+    "FAILED",
+    "DELETED",
+    "TOO_LARGE",
+    "TYPE_MISMATCH",
+    "EMPTY_FILE",
+    "MALWARE",
+)
 
 
 def test_demo_exits_0_and_prints_every_outcome():
@@ -21,5 +29,7 @@ def test_demo_exits_0_and_prints_every_outcome():
     for outcome in OUTCOMES:
         assert outcome in completed.stdout, outcome
     assert "history of s3://" in completed.stdout
+    assert "history of s3://filetrail-local-uploads/inbox/eicar.txt" in completed.stdout
+    assert "threats: EICAR-Test-File" in completed.stdout
     assert "trace 1-" in completed.stdout
     assert "inspect" in completed.stdout

@@ -155,3 +155,65 @@ def test_processed_messages_leave_the_queue(queues):
     finally:
         dispatcher.stop()
     assert dispatcher.stats.invocations == 3
+
+
+def _unwrapping(queues, handler):
+    sqs, queue_url, dlq_url = queues
+    return Dispatcher(
+        sqs=sqs,
+        queue_url=queue_url,
+        queue_arn="arn:aws:sqs:us-east-1:123456789012:dispatch",
+        dlq_url=dlq_url,
+        handler=handler,
+        function_name="fn",
+        region="us-east-1",
+        failures=FailureCapture(),
+        workers=1,
+        unwrap=True,
+    )
+
+
+def test_unwrapping_dispatcher_hands_the_handler_the_body_as_the_whole_event(queues):
+    """EventBridge invokes a Lambda target asynchronously with the event itself, no SQS
+    record around it: https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-targets.html"""
+    sqs, queue_url, _ = queues
+    seen = []
+    dispatcher = _unwrapping(queues, lambda event, context: seen.append(event))
+    event = {"version": "0", "detail-type": "GuardDuty Malware Protection Object Scan Result"}
+    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(event))
+    dispatcher.start()
+    try:
+        poll(lambda: seen, what="the invocation")
+    finally:
+        dispatcher.stop()
+
+    assert seen == [event]
+
+
+def test_unwrapping_dispatcher_retries_a_raised_error_then_dead_letters_the_event(queues):
+    """An asynchronous invocation that fails is retried twice, then sent on:
+    https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-error-handling.html"""
+    sqs, queue_url, dlq_url = queues
+    calls = []
+
+    def failing(event, context):
+        calls.append(event)
+        raise RuntimeError("table is on fire")
+
+    dispatcher = _unwrapping(queues, failing)
+    event = {"version": "0", "id": "scan-1"}
+    sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(event))
+    dispatcher.start()
+    try:
+
+        def dead_lettered():
+            response = sqs.receive_message(QueueUrl=dlq_url, WaitTimeSeconds=1)
+            return [json.loads(m["Body"]) for m in response.get("Messages", [])]
+
+        [body] = poll(dead_lettered, timeout=20, what="the dead-lettered event")
+    finally:
+        dispatcher.stop()
+
+    assert calls == [event, event, event]
+    assert body["record"] == event
+    assert body["attempts"] == 3

@@ -41,8 +41,13 @@ def test_ready_line_has_the_documented_keys_in_order(local):
         "queue_url",
         "dlq_url",
         "events_topic_arn",
+        "malware_scan",
     ]
     assert local.ready["endpoint_url"].startswith("http://127.0.0.1:")
+
+
+def test_ready_line_says_malware_scanning_is_off_by_default(local):
+    assert local.ready["malware_scan"] == "off"
 
 
 def test_upload_through_s3_ends_stored(local_env, capsys):

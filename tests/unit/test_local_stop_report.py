@@ -38,3 +38,14 @@ def test_stop_with_a_state_dir_says_where_it_saved_and_that_the_left_are_kept(
         "19 table item(s), 2 queued message(s) "
         "(the unprocessed are processed at the next start with this --state-dir)\n"
     )
+
+
+def test_stop_says_how_many_scan_results_it_never_delivered(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    _report(Leftover(unprocessed=0, interrupted=0, unscanned=2), as_json=False)
+
+    assert capsys.readouterr().err == (
+        "filetrail local stopped; every notification was processed; "
+        "2 scan result(s) never delivered\n"
+    )
