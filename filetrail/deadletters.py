@@ -8,7 +8,10 @@ Three producers write to it, each with its own envelope:
   (https://docs.aws.amazon.com/lambda/latest/dg/invocation-async-retain-records.html);
 - the handler parks a record that can never succeed (`"source": "filetrail"`, the record);
 - local mode's dispatcher parks a message that exhausted its retries
-  (`"source": "filetrail-local-dispatcher"`, the notification it carried).
+  (`"source": "filetrail-local-dispatcher"`, the notification it carried);
+- EventBridge parks a malware scan result it could not deliver to the function: the event
+  itself as the body, why in the message attributes `ERROR_CODE` and `ERROR_MESSAGE`
+  (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html).
 
 SQS has no peek: listing receives every message with a short visibility timeout and then
 makes each visible again (so each listing counts as one receive in `attempts`).
@@ -33,6 +36,7 @@ RECEIVE_WAIT_SECONDS = 1
 LAMBDA_RECORD = "lambda"
 HANDLER_RECORD = "filetrail"
 LOCAL_RECORD = "filetrail-local-dispatcher"
+EVENTBRIDGE_RECORD = "eventbridge"
 UNKNOWN_RECORD = "unknown"
 
 
@@ -71,6 +75,8 @@ def parse(message: Mapping[str, Any]) -> DeadLetter:
     if not isinstance(body, dict):
         body = {}
     source, reason, error, at, payload = _envelope(body)
+    if source == EVENTBRIDGE_RECORD:
+        reason, error = _attribute(message, "ERROR_CODE"), _attribute(message, "ERROR_MESSAGE")
     if at is None and attributes.get("SentTimestamp"):
         sent = int(attributes["SentTimestamp"]) / 1000
         at = datetime.fromtimestamp(sent, UTC).isoformat(timespec="milliseconds")
@@ -125,7 +131,14 @@ def _envelope(
             None,
             record if isinstance(record, dict) else None,
         )
+    if isinstance(body.get("detail-type"), str) and isinstance(body.get("detail"), dict):
+        return EVENTBRIDGE_RECORD, None, None, _str(body.get("time")), body
     return UNKNOWN_RECORD, None, None, None, None
+
+
+def _attribute(message: Mapping[str, Any], name: str) -> str | None:
+    value = (message.get("MessageAttributes") or {}).get(name)
+    return _str(value.get("StringValue")) if isinstance(value, dict) else None
 
 
 def _str(value: Any) -> str | None:
@@ -172,6 +185,7 @@ class HeldLetters:
                 WaitTimeSeconds=RECEIVE_WAIT_SECONDS,
                 VisibilityTimeout=HOLD_SECONDS,
                 AttributeNames=["All"],
+                MessageAttributeNames=["All"],
             )
             batch = response.get("Messages", [])
             if not batch:

@@ -233,6 +233,13 @@ def _parse_sqs_message(message: Mapping[str, Any]) -> Iterator[ParsedRecord]:
     if isinstance(inner, Mapping) and inner.get("Event") == "s3:TestEvent":
         yield S3TestEvent(_optional_str(inner.get("Bucket")), message_id)
         return
+    if isinstance(inner, Mapping) and "detail-type" in inner:
+        # An EventBridge event carried by SQS (a rule's SQS target, or a redriven result).
+        try:
+            yield ScanRecord(parse_scan_event(inner), message_id)
+        except InvalidEventError as error:
+            yield InvalidRecord(str(error), message, message_id)
+        return
     records = inner.get("Records") if isinstance(inner, Mapping) else None
     if not isinstance(records, list) or not records:
         yield InvalidRecord("SQS body has no S3 Records list", message, message_id)

@@ -19,6 +19,7 @@ from handlers import schema
 from handlers.logs import LOGGER_NAME
 from handlers.schema import Status
 from handlers.store import AuditStore
+from tests.support.scan_events import scan_event
 
 FUNCTION = "filetrail-test-function"
 
@@ -244,6 +245,73 @@ def test_dlq_redrive_keeps_a_message_that_carries_no_event(stack, cli, dlq_url, 
     assert result.json()["redriven"] == []
     assert len(result.json()["kept"]) == 1
     assert _queued(stack, dlq_url) == 1
+
+
+def _undelivered_scan(stack, dlq_url: str, key: str) -> dict[str, Any]:
+    """What EventBridge parks when it cannot deliver to its target: the event as the body,
+    why in message attributes, per
+    https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-rule-dlq.html"""
+    stack.put(key, b"hello")
+    version = stack.session.client("s3").head_object(Bucket=stack.bucket, Key=key)
+    event = scan_event(
+        stack.bucket, key, version_id=version.get("VersionId"), etag=version["ETag"].strip('"')
+    )
+    stack.session.client("sqs").send_message(
+        QueueUrl=dlq_url,
+        MessageBody=json.dumps(event),
+        MessageAttributes={
+            "ERROR_CODE": {"DataType": "String", "StringValue": "SDK_CLIENT_ERROR"},
+            "ERROR_MESSAGE": {"DataType": "String", "StringValue": "Lambda throttled"},
+            "RETRY_ATTEMPTS": {"DataType": "Number", "StringValue": "185"},
+        },
+    )
+    return event
+
+
+def test_dlq_list_names_the_file_of_a_scan_result_eventbridge_could_not_deliver(
+    stack, cli, dlq_url
+):
+    _undelivered_scan(stack, dlq_url, "in/a b.txt")
+
+    [message] = cli("dlq", "list", "--json").json()["messages"]
+
+    assert (message["source"], message["reason"], message["error"]) == (
+        "eventbridge",
+        "SDK_CLIENT_ERROR",
+        "Lambda throttled",
+    )
+    assert message["files"] == [stack.uri("in/a b.txt")]
+    assert message["redrivable"] is True
+
+
+def test_dlq_redrive_of_a_scan_result_through_local_queue_records_the_scan(
+    stack, cli, dlq_url, processing
+):
+    _undelivered_scan(stack, dlq_url, "a.txt")
+
+    result = cli("dlq", "redrive", "--queue-url", stack.queue_url, "--json")
+
+    assert result.code == 0, result.err
+    assert len(result.json()["redriven"]) == 1
+    store = AuditStore(stack.session.client("dynamodb"), stack.table)
+    document_id = schema.document_id(stack.bucket, "a.txt")
+    deadline = time.monotonic() + 15
+    while not any(e.type == "SCANNED" for e in store.iter_events(document_id)):
+        assert time.monotonic() < deadline, "the redriven scan result was never recorded"
+        time.sleep(0.05)  # polling interval of a deadline-bounded wait
+    assert _queued(stack, dlq_url) == 0
+
+
+def test_dlq_redrive_of_a_scan_result_invokes_the_function_with_the_event(
+    stack, cli, dlq_url, fake_lambda
+):
+    event = _undelivered_scan(stack, dlq_url, "a.txt")
+
+    result = cli("dlq", "redrive", "--function", FUNCTION)
+
+    assert result.code == 0, result.err
+    assert fake_lambda.invocations == [("Event", event)]
+    assert _queued(stack, dlq_url) == 0
 
 
 def test_local_mode_exports_its_dead_letter_queue():

@@ -11,7 +11,7 @@ import pytest
 
 from handlers import schema
 from handlers.events import InvalidRecord, ScanRecord, parse_notification
-from tests.support.s3_events import load_fixture
+from tests.support.s3_events import load_fixture, sqs_event
 from tests.support.scan_events import scan_event
 
 
@@ -129,3 +129,16 @@ def test_a_scan_naming_no_version_and_no_etag_is_invalid() -> None:
 
     assert isinstance(record, InvalidRecord)
     assert "names no object version" in record.error
+
+
+def test_a_scan_result_carried_by_sqs_is_a_scan_with_its_message_id() -> None:
+    """An EventBridge rule may target SQS, and `filetrail dlq redrive` sends a result back
+    through local mode's queue: the body is then the EventBridge event itself."""
+    records = list(
+        parse_notification(sqs_event(scan_event("bkt", "a.pdf", version_id="v1", etag="e")))
+    )
+
+    assert len(records) == 1
+    assert isinstance(records[0], ScanRecord)
+    assert records[0].scan.version_id == "v1"
+    assert records[0].message_id is not None
