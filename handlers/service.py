@@ -185,48 +185,51 @@ class Processor:
     def _process_logged(
         self, upload: Upload, invocation: Invocation, *, reconciled: bool = False
     ) -> Result:
-        started = time.perf_counter()
-        with subsegment("process") as span:
-            span.annotate(documentId=upload.document_id)
-            result = self._process(upload, invocation)
-            span.annotate(outcome=str(result.outcome), reason=result.reason and str(result.reason))
-        log_outcome(
-            self._logger,
-            result.outcome,
-            **{
-                schema.LOG_REASON: result.reason and str(result.reason),
-                schema.LOG_DOCUMENT_ID: upload.document_id,
-                schema.LOG_BUCKET: upload.bucket,
-                schema.LOG_KEY: upload.key,
-                schema.LOG_SIZE: result.size,
-                schema.LOG_FILE_TYPE: result.file_type,
-                schema.LOG_DURATION_MS: round((time.perf_counter() - started) * 1000, 3),
-                schema.LOG_TRACE_ID: invocation.trace_id,
-                schema.LOG_STALE: result.stale,
-                schema.LOG_RECONCILED: reconciled,
-            },
+        return self._logged(
+            upload,
+            invocation,
+            lambda: self._process(upload, invocation),
+            {schema.LOG_RECONCILED: reconciled},
         )
-        return result
 
     def process_scan(self, scan: Scan, invocation: Invocation) -> Result:
         """Record a malware scan result once; decide the file's verdict if validation is in."""
+        return self._logged(scan, invocation, lambda: self._process_scan(scan, invocation), {})
+
+    def _logged(
+        self,
+        subject: Upload | Scan,
+        invocation: Invocation,
+        run: Callable[[], Result],
+        fields: dict[str, Any],
+    ) -> Result:
+        """Run one record's processing in its own span, then write its one outcome line."""
         started = time.perf_counter()
+        scan = isinstance(subject, Scan)
         with subsegment("process") as span:
-            span.annotate(documentId=scan.document_id, scanResult=str(scan.result))
-            result = self._process_scan(scan, invocation)
+            span.annotate(documentId=subject.document_id)
+            if isinstance(subject, Scan):
+                span.annotate(scanResult=str(subject.result))
+            result = run()
             span.annotate(outcome=str(result.outcome), reason=result.reason and str(result.reason))
         log_outcome(
             self._logger,
             result.outcome,
             **{
                 schema.LOG_REASON: result.reason and str(result.reason),
-                schema.LOG_DOCUMENT_ID: scan.document_id,
-                schema.LOG_BUCKET: scan.bucket,
-                schema.LOG_KEY: scan.key,
+                schema.LOG_DOCUMENT_ID: subject.document_id,
+                schema.LOG_BUCKET: subject.bucket,
+                schema.LOG_KEY: subject.key,
+                schema.LOG_SIZE: None if scan else result.size,
                 schema.LOG_FILE_TYPE: result.file_type,
                 schema.LOG_DURATION_MS: round((time.perf_counter() - started) * 1000, 3),
                 schema.LOG_TRACE_ID: invocation.trace_id,
-                schema.LOG_SCAN_RESULT: result.scan_result,
+                **(
+                    {schema.LOG_SCAN_RESULT: result.scan_result}
+                    if scan
+                    else {schema.LOG_STALE: result.stale}
+                ),
+                **fields,
             },
         )
         return result
