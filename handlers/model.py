@@ -253,17 +253,21 @@ def _project_scan(current: StatusItem | None, event: AuditEvent) -> StatusItem:
     return replace(current, version=event.seq)
 
 
+def moves_status(current: StatusItem | None, event: AuditEvent) -> bool:
+    """Whether `project` makes the event's upload the one the status item describes."""
+    if event.type == EventType.SCANNED:
+        return False
+    # A status opened by a scan result holds no upload yet: no notification is stale to it.
+    if current is None or current.stage == EventType.SCANNED:
+        return True
+    return not (is_stale(event, current) or _other_version_deleted(event, current))
+
+
 def project(current: StatusItem | None, event: AuditEvent) -> StatusItem:
     """Apply one event to the status item. A stale event only advances the version."""
     if event.type == EventType.SCANNED:
         return _project_scan(current, event)
-    # A status opened by a scan result holds no upload yet: no notification is stale to it.
-    opened_by_scan = current is not None and current.stage == EventType.SCANNED
-    if (
-        current is not None
-        and not opened_by_scan
-        and (is_stale(event, current) or _other_version_deleted(event, current))
-    ):
+    if current is not None and not moves_status(current, event):
         return replace(current, version=event.seq)
     same_upload = current is not None and current.upload_key == event.upload_key
     details = event.details

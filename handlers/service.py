@@ -29,7 +29,14 @@ from handlers.errors import (
 )
 from handlers.events import Scan, Upload, scan_subject, scan_upload_key
 from handlers.logs import log_outcome
-from handlers.model import AuditEvent, StatusItem, is_stale, new_event, same_version
+from handlers.model import (
+    AuditEvent,
+    StatusItem,
+    is_stale,
+    moves_status,
+    new_event,
+    same_version,
+)
 from handlers.objects import ObjectStore
 from handlers.schema import EventType, Outcome, Reason, ScanResult
 from handlers.store import PHASE_OUTCOME, PHASE_RECEIVED, PHASE_SCAN, AuditStore, StreamState
@@ -649,7 +656,7 @@ def _supersedes(event: AuditEvent, status: StatusItem) -> bool:
         status.status == schema.Status.PROCESSING
         and status.awaiting == schema.AWAITING_SCAN
         and event.upload_key != status.upload_key
-        and not is_stale(event, status)
+        and moves_status(status, event)
     )
 
 
