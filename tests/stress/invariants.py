@@ -297,6 +297,9 @@ def _check_served(
         return []
     if status.status in (Status.DELETED, Status.PROCESSING):
         return [f"{where} is {status.status} but S3 serves version {version_id}"]
+    if status.reason == "SUPERSEDED":
+        # Superseded means a newer upload took the key: that one's verdict must show.
+        return [f"{where} shows an upload superseded, yet S3 serves version {version_id}"]
     if status.version_id != version_id:
         return [f"{where} describes version {status.version_id}; S3 serves {version_id}"]
     return []
