@@ -12,7 +12,7 @@ from urllib.parse import quote_plus
 
 from filetrail.errors import CliError
 from handlers.model import StatusItem
-from handlers.schema import Status
+from handlers.schema import EventType, Status
 
 SYNTHETIC_EVENT_NAME = "ObjectCreated:Put"
 
@@ -39,6 +39,15 @@ def synthetic_notification(
     if status.status == Status.DELETED:
         raise CliError(
             f"s3://{status.bucket}/{status.key} was deleted; there is no upload to reprocess"
+        )
+    if status.stage == EventType.SCANNED:
+        # Only its malware scan result is in: the status carries no upload's identity (no
+        # sequencer; the scan's time), and a notification made from it would pass for a
+        # newer upload than the ones S3 has yet to announce.
+        raise CliError(
+            f"s3://{status.bucket}/{status.key} has a malware scan result but no upload "
+            "notification yet; there is no upload to reprocess (it is processed when S3's "
+            "notification arrives)"
         )
     obj: dict[str, Any] = {"key": quote_plus(status.key, safe="/")}
     for name, value in (

@@ -141,6 +141,21 @@ class ObjectStore:
         etag = head.get("ETag", "").strip('"') or None
         return ServedVersion(head.get("VersionId"), etag, int(head.get("ContentLength", 0)))
 
+    def tags_to_drop(self, upload: Upload) -> tuple[tuple[str, str], ...]:
+        """The uploader's tags a `tag` now would remove to make room (a read, no write)."""
+        target: dict[str, Any] = {"Bucket": upload.bucket, "Key": upload.key}
+        if upload.version_id:
+            target["VersionId"] = upload.version_id
+        try:
+            current = self._client.get_object_tagging(**target)["TagSet"]
+        except ClientError as error:
+            if _s3_code(error) in _MISSING_CODES:
+                return ()
+            raise translate(error, f"read the tags of s3://{upload.bucket}/{upload.key}") from error
+        except BotoCoreError as error:
+            raise translate(error, f"read the tags of s3://{upload.bucket}/{upload.key}") from error
+        return tuple((t["Key"], t["Value"]) for t in _by_keep_order(current)[MAX_OBJECT_TAGS - 1 :])
+
     def tag(
         self, upload: Upload, value: str, etag: str | None, existing_tags: int | None
     ) -> Tagging:
@@ -161,11 +176,7 @@ class ObjectStore:
             kept: list[TagTypeDef] = []
             if existing_tags is None or existing_tags > 0:
                 current = self._client.get_object_tagging(**target)["TagSet"]
-                # GuardDuty's scan tag sorts first, so it is never the one removed.
-                kept = sorted(
-                    (t for t in current if t["Key"] != TAG_KEY),
-                    key=lambda t: (t["Key"] != GUARDDUTY_TAG_KEY, t["Key"]),
-                )
+                kept = _by_keep_order(current)
             room = MAX_OBJECT_TAGS - 1
             dropped = tuple((t["Key"], t["Value"]) for t in kept[room:])
             kept = kept[:room]
@@ -195,3 +206,12 @@ class ObjectStore:
                 Key=upload.key,
                 Tagging={"TagSet": [*kept, {"Key": TAG_KEY, "Value": TAG_PENDING}]},
             )
+
+
+def _by_keep_order(tags: list[TagTypeDef]) -> list[TagTypeDef]:
+    """The tags to keep beside the outcome tag, in the order they are kept: GuardDuty's
+    scan tag first (never the one removed), then the uploader's by key."""
+    return sorted(
+        (t for t in tags if t["Key"] != TAG_KEY),
+        key=lambda t: (t["Key"] != GUARDDUTY_TAG_KEY, t["Key"]),
+    )

@@ -27,7 +27,7 @@ from handlers.errors import (
     ObjectGoneError,
     ObjectSupersededError,
 )
-from handlers.events import Scan, Upload, scan_subject, scan_upload_key
+from handlers.events import SCAN_EVENT_NAME, Scan, Upload, scan_subject, scan_upload_key
 from handlers.logs import log_outcome
 from handlers.model import (
     AuditEvent,
@@ -246,9 +246,10 @@ class Processor:
         with subsegment("load"):
             state = self._store.load(scan.document_id, scan.upload_key, phases=phases)
         if PHASE_SCAN in state.phases_done:
+            self._retag_after_scan(scan, state.status)
             return Result(Outcome.DUPLICATE, scan.document_id)
         at = self._clock()
-        decided: list[tuple[Outcome, Reason | None, str | None]] = []
+        decided: list[tuple[Outcome, Reason | None, str | None, Upload | None]] = []
         details: dict[str, Any] = {
             "result": str(scan.result),
             "scanStatus": scan.scan_status,
@@ -275,7 +276,7 @@ class Processor:
             status = current.status
             decided.clear()
             if not (self._scan_required and _awaits_this_scan(status, scanned)):
-                decided.append((Outcome.SCANNED, None, status.file_type if status else None))
+                decided.append((Outcome.SCANNED, None, status.file_type if status else None, None))
                 return [scanned]
             assert status is not None  # noqa: S101 - _awaits_this_scan checked it
             validated = self._store.outcome_event(scan.document_id, status.upload_key)
@@ -295,8 +296,9 @@ class Processor:
                 file_type=status.file_type,
                 size=status.file_size,
                 accepted=None,
+                tag_now=False,
             )
-            decided.append((outcome, reason, status.file_type))
+            decided.append((outcome, reason, status.file_type, target))
             verdict_event = AuditEvent(
                 document_id=scan.document_id,
                 seq=current.version + 2,
@@ -332,10 +334,41 @@ class Processor:
             )
         if not appended.appended:
             return Result(Outcome.DUPLICATE, scan.document_id)
-        outcome, reason, file_type = decided[-1]
+        outcome, reason, file_type, target = decided[-1]
+        if target is not None:
+            # Only now: the verdict this tag expresses is recorded. Tagged before the write,
+            # a write that lost its race (and decided again, differently) or a crash would
+            # leave a version readable with no STORED recorded. A crash before this line is
+            # repaired by the retry (`_retag_after_scan`).
+            value = schema.TAG_STORED if outcome == Outcome.STORED else schema.TAG_REJECTED
+            self._tag_outcome(target, value, target.etag, None)
         return Result(
             outcome, scan.document_id, reason, file_type=file_type, scan_result=str(scan.result)
         )
+
+    def _retag_after_scan(self, scan: Scan, status: StatusItem | None) -> None:
+        """A redelivered scan result whose verdict is recorded: tag the version as that
+        verdict says (idempotent), in case the first delivery died between its write and
+        its tag."""
+        if not (self._scan_required and self._tag and status is not None):
+            return
+        if not _describes(status, scan) or status.scan_result != str(scan.result):
+            return
+        if status.status == schema.Status.SUCCESS:
+            value = schema.TAG_STORED
+        elif status.status == schema.Status.FAILED:
+            value = schema.TAG_REJECTED
+        else:
+            return
+        target = Upload(
+            bucket=scan.bucket,
+            key=scan.key,
+            event_name=SCAN_EVENT_NAME,
+            event_time=status.uploaded_at,
+            etag=status.etag or scan.etag,
+            version_id=status.version_id or scan.version_id,
+        )
+        self._tag_outcome(target, value, target.etag, None)
 
     def _superseded(
         self, status: StatusItem, seq: int, at: str, invocation: Invocation
@@ -367,15 +400,26 @@ class Processor:
         file_type: str | None,
         size: int | None,
         accepted: Accepted | None,
+        tag_now: bool = True,
     ) -> tuple[EventType, dict[str, Any], Outcome, Reason | None]:
-        """The verdict on a validated file once its scan result is known; tags the object.
+        """The verdict on a validated file once its scan result is known; tags the object
+        (`tag_now`), else reads which tags a later tagging will remove, for the record.
 
-        Tagging is safe to repeat: a lost race decides again and tags again.
+        Tagging here is safe to repeat only where every retry reaches the same verdict (the
+        validation's join: the scan result it read stays recorded).
         """
         etag = accepted.etag if accepted else target.etag
         tag_count = accepted.tag_count if accepted else None
+
+        def tag(value: str) -> list[dict[str, str]]:
+            if tag_now:
+                return self._tag_outcome(target, value, etag, tag_count)
+            if not self._tag:
+                return []
+            return [{"key": k, "value": v} for k, v in self._objects.tags_to_drop(target)]
+
         if result == ScanResult.NO_THREATS_FOUND:
-            dropped = self._tag_outcome(target, schema.TAG_STORED, etag, tag_count)
+            dropped = tag(schema.TAG_STORED)
             stored: dict[str, Any] = {
                 "fileType": file_type,
                 "size": size,
@@ -386,7 +430,7 @@ class Processor:
                 stored["droppedTags"] = dropped
             return EventType.STORED, stored, Outcome.STORED, None
         reason = SCAN_REASONS[ScanResult(result)]
-        dropped = self._tag_outcome(target, schema.TAG_REJECTED, etag, tag_count)
+        dropped = tag(schema.TAG_REJECTED)
         rejected: dict[str, Any] = {
             "reason": reason,
             "message": SCAN_MESSAGES[reason],
@@ -658,6 +702,13 @@ def _supersedes(event: AuditEvent, status: StatusItem) -> bool:
         and event.upload_key != status.upload_key
         and moves_status(status, event)
     )
+
+
+def _describes(status: StatusItem, scan: Scan) -> bool:
+    """The status item describes the object version the scan result is about."""
+    if scan.version_id is not None or status.version_id is not None:
+        return scan.version_id is not None and scan.version_id == status.version_id
+    return scan.etag is not None and scan.etag == status.etag
 
 
 def _awaits_this_scan(status: StatusItem | None, scanned: AuditEvent) -> bool:
