@@ -625,10 +625,11 @@ class Processor:
             status = self._append(
                 upload, invocation, PHASE_OUTCOME, events, state, scan_key=scan_key
             )
-            span.annotate(documentId=upload.document_id, outcome=str(plan.outcome))
+            # What the write recorded: with a join, decided at write time, not planned.
+            outcome, reason = decided[-1] if decided else (plan.outcome, plan.reason)
+            span.annotate(documentId=upload.document_id, outcome=str(outcome))
         if status is None:
             return Result(Outcome.DUPLICATE, upload.document_id)
-        outcome, reason = decided[-1] if decided else (plan.outcome, plan.reason)
         return Result(
             outcome,
             upload.document_id,

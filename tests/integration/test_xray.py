@@ -150,3 +150,22 @@ def test_unsampled_invocation_sends_nothing_but_keeps_the_trace_id(
 
     assert receive(daemon, has_process, deadline_s=0.5) == []
     assert {event.trace_id for event in pipeline.events("doc.pdf")} == {TRACE_ID}
+
+
+def test_the_record_span_says_what_a_join_decided_at_write_time(
+    session: Any, daemon: socket.socket
+) -> None:
+    """With malware scanning, a validated file's write records AWAITING_SCAN, not STORED."""
+    from tests.support.pipeline import provision  # noqa: PLC0415
+
+    scanning = provision(session, MALWARE_SCAN="guardduty")
+    scanning.process(scanning.upload("doc.pdf", PDF))
+
+    records = [
+        doc
+        for doc in receive(daemon, has_process)
+        if doc.get("name") == "record" and doc.get("namespace") != "aws"
+    ]
+
+    outcomes = [doc.get("annotations", {}).get("outcome") for doc in records]
+    assert outcomes[-1] == "AWAITING_SCAN"
