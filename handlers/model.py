@@ -213,13 +213,17 @@ def _other_version_deleted(event: AuditEvent, current: StatusItem) -> bool:
     )
 
 
-def same_version(event: AuditEvent, current: StatusItem) -> bool:
-    """The scan result is for the object version the status item describes."""
-    version_id = event.upload.get("versionId")
+def describes_version(current: StatusItem, version_id: str | None, etag: str | None) -> bool:
+    """The status item describes this object version: by version id, else (unversioned)
+    by ETag."""
     if version_id is not None or current.version_id is not None:
         return version_id is not None and version_id == current.version_id
-    etag = event.upload.get("eTag")
     return etag is not None and etag == current.etag
+
+
+def same_version(event: AuditEvent, current: StatusItem) -> bool:
+    """The scan result is for the object version the status item describes."""
+    return describes_version(current, event.upload.get("versionId"), event.upload.get("eTag"))
 
 
 def _project_scan(current: StatusItem | None, event: AuditEvent) -> StatusItem:

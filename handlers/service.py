@@ -32,6 +32,7 @@ from handlers.logs import log_outcome
 from handlers.model import (
     AuditEvent,
     StatusItem,
+    describes_version,
     is_stale,
     moves_status,
     new_event,
@@ -281,13 +282,8 @@ class Processor:
             assert status is not None  # noqa: S101 - _awaits_this_scan checked it
             validated = self._store.outcome_event(scan.document_id, status.upload_key)
             identity = dict(validated.upload) if validated else _identity_of(status)
-            target = Upload(
-                bucket=scan.bucket,
-                key=scan.key,
-                event_name=str(identity.get("eventName", "ObjectCreated:Put")),
-                event_time=status.uploaded_at,
-                etag=status.etag or scan.etag,
-                version_id=status.version_id or scan.version_id,
+            target = _scanned_version(
+                scan, status, str(identity.get("eventName", "ObjectCreated:Put"))
             )
             verdict_type, verdict, outcome, reason = self._scan_verdict(
                 target,
@@ -352,7 +348,9 @@ class Processor:
         its tag."""
         if not (self._scan_required and self._tag and status is not None):
             return
-        if not _describes(status, scan) or status.scan_result != str(scan.result):
+        if not describes_version(status, scan.version_id, scan.etag):
+            return
+        if status.scan_result != str(scan.result):
             return
         if status.status == schema.Status.SUCCESS:
             value = schema.TAG_STORED
@@ -360,14 +358,7 @@ class Processor:
             value = schema.TAG_REJECTED
         else:
             return
-        target = Upload(
-            bucket=scan.bucket,
-            key=scan.key,
-            event_name=SCAN_EVENT_NAME,
-            event_time=status.uploaded_at,
-            etag=status.etag or scan.etag,
-            version_id=status.version_id or scan.version_id,
-        )
+        target = _scanned_version(scan, status, SCAN_EVENT_NAME)
         self._tag_outcome(target, value, target.etag, None)
 
     def _superseded(
@@ -705,11 +696,16 @@ def _supersedes(event: AuditEvent, status: StatusItem) -> bool:
     )
 
 
-def _describes(status: StatusItem, scan: Scan) -> bool:
-    """The status item describes the object version the scan result is about."""
-    if scan.version_id is not None or status.version_id is not None:
-        return scan.version_id is not None and scan.version_id == status.version_id
-    return scan.etag is not None and scan.etag == status.etag
+def _scanned_version(scan: Scan, status: StatusItem, event_name: str) -> Upload:
+    """The object version a scan result is about, as the tagging of its verdict names it."""
+    return Upload(
+        bucket=scan.bucket,
+        key=scan.key,
+        event_name=event_name,
+        event_time=status.uploaded_at,
+        etag=status.etag or scan.etag,
+        version_id=status.version_id or scan.version_id,
+    )
 
 
 def _awaits_this_scan(status: StatusItem | None, scanned: AuditEvent) -> bool:
